@@ -1,0 +1,34 @@
+//! The application's shared state and its router, buildable without a listening socket.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use sqlx::PgPool;
+
+use crate::config::Config;
+use crate::directory::Directory;
+use crate::http::csrf;
+use crate::signin::SignInLocks;
+
+/// What every handler may reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: PgPool,
+    pub directory: Directory,
+    pub sign_in_locks: SignInLocks,
+    pub session_cookie: &'static str,
+}
+
+impl FromRef<AppState> for csrf::Origin {
+    fn from_ref(state: &AppState) -> Self {
+        csrf::Origin(
+            state
+                .config
+                .server
+                .public_origin
+                .trim_end_matches('/')
+                .to_owned(),
+        )
+    }
+}

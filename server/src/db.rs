@@ -1,0 +1,52 @@
+//! The PostgreSQL pool and the schema's migrations.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::config::{ConfigError, DatabaseConfig};
+
+/// The migrations in `migrations/`, compiled in.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+
+/// Opens a pool. Connections are made lazily, so a database that is down at start shows in
+/// readiness rather than stopping the process.
+pub fn pool(config: &DatabaseConfig) -> Result<PgPool, ConfigError> {
+    let mut options =
+        PgConnectOptions::from_str(&config.url).map_err(|e| ConfigError::Invalid {
+            setting: "database.url".into(),
+            problem: e.to_string(),
+        })?;
+    if let Some(password) = config.password()? {
+        options = options.password(password.expose());
+    }
+    Ok(PgPoolOptions::new()
+        .max_connections(config.max_connections)
+        .acquire_timeout(Duration::from_secs(config.acquire_timeout_secs))
+        // A connection dropped by a database restart is noticed here, not inside a request.
+        .test_before_acquire(true)
+        .connect_lazy_with(options))
+}
+
+/// Whether the database holds every migration this build knows.
+pub async fn pending_migrations(db: &PgPool) -> Result<Vec<i64>, sqlx::Error> {
+    let table_exists: bool =
+        sqlx::query_scalar("select to_regclass('_sqlx_migrations') is not null")
+            .fetch_one(db)
+            .await?;
+    let applied: Vec<i64> = if table_exists {
+        sqlx::query_scalar("select version from _sqlx_migrations where success")
+            .fetch_all(db)
+            .await?
+    } else {
+        Vec::new()
+    };
+    Ok(MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .filter(|v| !applied.contains(v))
+        .collect())
+}

@@ -1,0 +1,63 @@
+//! The HTTP surface: the router, its middleware stack, and one module per area.
+//!
+//! Requests pass, outermost first: request id and span → security headers → error-body
+//! normalisation → panic catcher → timeout → body limit → session → (API only) CSRF guard.
+
+mod assets;
+pub mod csrf;
+mod fallback;
+mod headers;
+mod health;
+pub mod json;
+pub mod request_id;
+mod session;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::app::AppState;
+use crate::session::PgSessionStore;
+
+/// Builds the whole application router.
+pub fn router(state: AppState) -> Router {
+    let server = &state.config.server;
+    let sessions = crate::session::layer(
+        PgSessionStore::new(state.db.clone()),
+        &state.config.session,
+        server.dev_insecure_http,
+    );
+    let timeout = Duration::from_secs(server.request_timeout_secs);
+    let body_limit = server.body_limit_bytes;
+
+    let api = Router::new()
+        .route("/session", post(session::sign_in).delete(session::sign_out))
+        .route("/me", get(session::me))
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(from_fn_with_state(state.clone(), csrf::guard));
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .nest("/api", api)
+        .fallback(assets::serve)
+        .layer(sessions)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(from_fn(fallback::normalize_errors))
+        .layer(from_fn(headers::add))
+        .layer(from_fn(request_id::assign))
+        .with_state(state)
+}

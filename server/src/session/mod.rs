@@ -1,0 +1,149 @@
+//! Browser sessions: what a signed-in session holds, the cookie's settings, and the extractor
+//! that handlers use to require a signed-in person.
+//!
+//! The idle timeout is the store's expiry, pushed forward on every request; the absolute
+//! timeout is checked here against the sign-in time kept in the session. Both are enforced on
+//! the server, whatever the browser does with the cookie.
+
+mod store;
+
+use std::time::Duration;
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
+use opsportal_shared::auth::{Me, Role};
+use serde::{Deserialize, Serialize};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+use crate::app::AppState;
+use crate::config::SessionConfig;
+use crate::error::ApiError;
+
+pub use store::{PgSessionStore, id_hash};
+
+/// Session key under which the signed-in person is kept.
+pub const USER_KEY: &str = "user";
+
+/// The signed-in person, as stored in the session at sign-in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub username: String,
+    pub object_guid: String,
+    pub display_name: Option<String>,
+    pub mail: Option<String>,
+    pub groups: Vec<String>,
+    pub roles: Vec<Role>,
+    pub principals: Vec<String>,
+    pub signed_in_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl SessionUser {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Refuses with 403 unless the person holds `role`.
+    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+        if self.has_role(role) {
+            Ok(())
+        } else {
+            tracing::info!(required = role.as_str(), "role missing");
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    pub fn to_me(&self) -> Me {
+        Me {
+            username: self.username.clone(),
+            object_guid: self.object_guid.clone(),
+            display_name: self.display_name.clone(),
+            mail: self.mail.clone(),
+            groups: self.groups.clone(),
+            roles: self.roles.clone(),
+            principals: self.principals.clone(),
+            session_expires_at: self.expires_at.to_rfc3339(),
+        }
+    }
+}
+
+/// The session cookie's name. The `__Host-` prefix makes browsers insist on `Secure`, `Path=/`
+/// and no `Domain`, so no other host or plain-http page can set or overwrite it.
+pub fn cookie_name(dev_insecure_http: bool) -> &'static str {
+    if dev_insecure_http {
+        "opsportal_session"
+    } else {
+        "__Host-opsportal_session"
+    }
+}
+
+/// The session layer with the portal's cookie settings.
+pub fn layer(
+    store: PgSessionStore,
+    config: &SessionConfig,
+    dev_insecure_http: bool,
+) -> SessionManagerLayer<PgSessionStore> {
+    let idle = time::Duration::seconds(config.idle_timeout_secs as i64);
+    SessionManagerLayer::new(store)
+        .with_name(cookie_name(dev_insecure_http))
+        .with_secure(!dev_insecure_http)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
+        // Saving on every request is what pushes the idle deadline forward.
+        .with_always_save(true)
+}
+
+/// The signed-in person of this request; refuses with 401 when there is none.
+pub struct CurrentUser {
+    pub user: SessionUser,
+    pub session: Session,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| ApiError::Internal("session layer missing".into()))?;
+        let user: Option<SessionUser> = session.get(USER_KEY).await?;
+
+        let Some(user) = user else {
+            return Err(if has_cookie(parts, state.session_cookie) {
+                ApiError::SessionExpired
+            } else {
+                ApiError::Unauthenticated
+            });
+        };
+        if Utc::now() >= user.expires_at {
+            session.flush().await?;
+            tracing::info!(user = %user.username, "session reached its absolute timeout");
+            return Err(ApiError::SessionExpired);
+        }
+
+        tracing::Span::current().record("user", user.username.as_str());
+        Ok(Self { user, session })
+    }
+}
+
+fn has_cookie(parts: &Parts, name: &str) -> bool {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .any(|pair| pair.trim().split('=').next() == Some(name))
+}
+
+/// How long a new session may live at most.
+pub fn absolute_timeout(config: &SessionConfig) -> Duration {
+    Duration::from_secs(config.absolute_timeout_secs)
+}
