@@ -1,1 +1,40 @@
+//! The opsportal browser app: Leptos, rendered on the client, compiled to WebAssembly.
+//!
+//! [`App`] holds the routes; `pages/` has one module per route, `components/` the parts they
+//! share, [`api`] every call to the server and [`auth`] who is signed in.
 
+mod api;
+mod auth;
+mod components;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+use crate::components::shell::Shell;
+use crate::pages::{home::Home, me::MePage, not_found::NotFound, sign_in::SignInPage};
+
+/// Entry point, run by wasm-bindgen when the module loads.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    auth::provide();
+    view! {
+        <Router>
+            <Shell>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=Home />
+                    <Route path=path!("/sign-in") view=SignInPage />
+                    <Route path=path!("/me") view=MePage />
+                </Routes>
+            </Shell>
+        </Router>
+    }
+}

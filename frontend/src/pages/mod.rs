@@ -1,0 +1,6 @@
+//! One module per route.
+
+pub mod home;
+pub mod me;
+pub mod not_found;
+pub mod sign_in;
