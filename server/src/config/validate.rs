@@ -179,3 +179,137 @@ impl Config {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Config;
+
+    const VALID: &str = r#"
+[server]
+listen = "127.0.0.1:8080"
+public_origin = "https://portal.example.test"
+
+[database]
+url = "postgres://opsportal@127.0.0.1/opsportal"
+
+[directory]
+urls = ["ldaps://dc1.example.test"]
+base_dn = "DC=example,DC=test"
+bind_dn = "CN=svc,DC=example,DC=test"
+bind_password_file = "/nonexistent/is-read-only-at-start"
+netbios_domain = "EXAMPLE"
+
+[access]
+user_groups = ["portal-users"]
+
+[[access.principal_grants]]
+group = "web"
+principals = ["root", "zone-webservers"]
+"#;
+
+    /// The error for `VALID` with `from` replaced by `to`.
+    fn error_with(from: &str, to: &str) -> String {
+        assert!(VALID.contains(from), "fixture lacks {from}");
+        Config::from_toml(&VALID.replacen(from, to, 1))
+            .expect_err("the change makes the configuration invalid")
+            .to_string()
+    }
+
+    #[test]
+    fn the_fixture_is_valid() {
+        let config = Config::from_toml(VALID).expect("valid");
+        assert_eq!(config.directory.connect_timeout_secs, 3);
+        assert_eq!(config.sign_in.max_failures_per_user, 3);
+    }
+
+    #[test]
+    fn plain_ldap_is_refused_unless_tls_or_explicitly_allowed() {
+        let error = error_with("ldaps://dc1", "ldap://dc1");
+        assert!(error.starts_with("directory.urls: ldap://dc1.example.test would send passwords"));
+        let starttls = VALID.replacen("ldaps://dc1", "ldap://dc1", 1).replacen(
+            "netbios_domain",
+            "starttls = true\nnetbios_domain",
+            1,
+        );
+        assert!(Config::from_toml(&starttls).is_ok());
+        let both = VALID.replacen("netbios_domain", "starttls = true\nnetbios_domain", 1);
+        let error = Config::from_toml(&both).unwrap_err().to_string();
+        assert!(error.starts_with("directory.starttls:"), "{error}");
+    }
+
+    #[test]
+    fn plain_http_is_for_loopback_development_only() {
+        let error = error_with("https://portal", "http://portal");
+        assert!(error.contains("server.dev_insecure_http = true"), "{error}");
+        let wide = VALID
+            .replacen("127.0.0.1:8080", "0.0.0.0:8080", 1)
+            .replacen("[server]", "[server]\ndev_insecure_http = true", 1);
+        let error = Config::from_toml(&wide).unwrap_err().to_string();
+        assert!(
+            error.starts_with("server.dev_insecure_http: only allowed"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn each_bad_setting_is_named() {
+        let cases = [
+            (
+                "urls = [\"ldaps://dc1.example.test\"]",
+                "urls = []",
+                "directory.urls:",
+            ),
+            ("ldaps://dc1", "http://dc1", "directory.urls:"),
+            (
+                "https://portal.example.test",
+                "https://portal.example.test/x",
+                "server.public_origin:",
+            ),
+            (
+                "netbios_domain = \"EXAMPLE\"",
+                "netbios_domain = \" \"",
+                "directory.netbios_domain:",
+            ),
+            (
+                "user_groups = [\"portal-users\"]",
+                "user_groups = []",
+                "access:",
+            ),
+            (
+                "[\"root\", \"zone-webservers\"]",
+                "[\"root,admin\"]",
+                "access.principal_grants:",
+            ),
+            (
+                "[\"root\", \"zone-webservers\"]",
+                "[]",
+                "access.principal_grants:",
+            ),
+            (
+                "[access]",
+                "[session]\nidle_timeout_secs = 0\n[access]",
+                "session.idle_timeout_secs:",
+            ),
+            (
+                "[access]",
+                "[session]\nidle_timeout_secs = 60\nabsolute_timeout_secs = 30\n[access]",
+                "session.absolute_timeout_secs:",
+            ),
+            (
+                "netbios_domain",
+                "operation_timeout_secs = 0\nnetbios_domain",
+                "directory.operation_timeout_secs:",
+            ),
+        ];
+        for (from, to, setting) in cases {
+            let error = error_with(from, to);
+            assert!(error.starts_with(setting), "{to}: {error}");
+        }
+    }
+
+    #[test]
+    fn unknown_settings_are_errors() {
+        let error = error_with("[access]", "[access]\nadmin_group = \"typo\"");
+        assert!(error.contains("admin_group"), "{error}");
+    }
+}

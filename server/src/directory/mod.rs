@@ -9,7 +9,7 @@
 mod ad_error;
 mod entry;
 pub mod name;
-mod tls;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -322,12 +322,13 @@ mod tests {
 
     #[test]
     fn filter_escapes_every_special_character() {
-        let name = name::parse("*)(|(sAMAccountName=*\0", "CORP", &[]).expect("parses");
+        // After the domain prefix, the rest is the account name, backslash and all.
+        let name = name::parse("CORP\\*)(|(sAMAccountName=*\\", "CORP", &[]).expect("parses");
         let filter = person_filter(&name);
         assert_eq!(
             filter,
             "(&(objectCategory=person)(objectClass=user)\
-             (|(sAMAccountName=\\2a\\29\\28|\\28sAMAccountName=\\2a\\00)))"
+             (|(sAMAccountName=\\2a\\29\\28|\\28sAMAccountName=\\2a\\5c)))"
         );
     }
 

@@ -14,7 +14,8 @@ pub struct LoginName {
     pub sam_account_name: Option<String>,
     /// Value to match against `userPrincipalName`, if any.
     pub user_principal_name: Option<String>,
-    /// Lowercase key under which failed sign-ins for this name are counted.
+    /// Lowercase key under which failed sign-ins for this name are counted, with control
+    /// characters escaped (`\u{0}`), so it can be stored and logged as it is.
     pub throttle_key: String,
 }
 
@@ -32,13 +33,22 @@ pub fn parse(input: &str, netbios_domain: &str, upn_suffixes: &[String]) -> Opti
     if input.is_empty() || input.len() > MAX_USERNAME_BYTES {
         return None;
     }
+    // No account name holds control characters, and some directories compare values as C
+    // strings, so that `alice\0` would match `alice`: such a name is searched for nothing.
+    if input.chars().any(char::is_control) {
+        return Some(LoginName {
+            sam_account_name: None,
+            user_principal_name: None,
+            throttle_key: key(input),
+        });
+    }
 
     if let Some((domain, user)) = input.split_once('\\') {
         let ours = domain.eq_ignore_ascii_case(netbios_domain) && !user.is_empty();
         return Some(LoginName {
             sam_account_name: ours.then(|| user.to_owned()),
             user_principal_name: None,
-            throttle_key: if ours { user } else { input }.to_lowercase(),
+            throttle_key: key(if ours { user } else { input }),
         });
     }
 
@@ -46,7 +56,7 @@ pub fn parse(input: &str, netbios_domain: &str, upn_suffixes: &[String]) -> Opti
         let ours = upn_suffixes.iter().any(|s| s.eq_ignore_ascii_case(suffix));
         let sam = (ours && !local.is_empty()).then(|| local.to_owned());
         return Some(LoginName {
-            throttle_key: sam.as_deref().unwrap_or(input).to_lowercase(),
+            throttle_key: key(sam.as_deref().unwrap_or(input)),
             sam_account_name: sam,
             user_principal_name: Some(input.to_owned()),
         });
@@ -55,8 +65,20 @@ pub fn parse(input: &str, netbios_domain: &str, upn_suffixes: &[String]) -> Opti
     Some(LoginName {
         sam_account_name: Some(input.to_owned()),
         user_principal_name: None,
-        throttle_key: input.to_lowercase(),
+        throttle_key: key(input),
     })
+}
+
+fn key(name: &str) -> String {
+    let mut key = String::with_capacity(name.len());
+    for c in name.to_lowercase().chars() {
+        if c.is_control() {
+            key.extend(c.escape_default());
+        } else {
+            key.push(c);
+        }
+    }
+    key
 }
 
 #[cfg(test)]
@@ -98,6 +120,16 @@ mod tests {
         let name = parse_corp("OTHER\\alice").expect("parses");
         assert!(!name.is_searchable());
         assert_eq!(name.throttle_key, "other\\alice");
+    }
+
+    #[test]
+    fn names_with_control_characters_are_not_searched() {
+        let name = parse_corp("Alice\0").expect("parses");
+        assert_eq!(name.throttle_key, "alice\\u{0}");
+        assert!(
+            !name.is_searchable(),
+            "a name with a NUL matches no account"
+        );
     }
 
     #[test]
