@@ -1,1 +1,9 @@
+//! Integration tests of opsportal against the real services of `cargo xtask stack`: Samba AD,
+//! PostgreSQL, OpenBao, sshd and Chromium. One test binary; one module per area.
 
+mod support;
+
+mod browser;
+mod http_surface;
+mod sessions;
+mod sign_in;

@@ -18,11 +18,12 @@ const DATABASE: &str = "opsportal_demo";
 
 pub fn run() -> anyhow::Result<()> {
     frontend::build()?;
-    sh::run_visible(
-        Command::new("cargo")
-            .current_dir(paths::root())
-            .args(["build", "--release", "--package", "opsportal-server"]),
-    )?;
+    sh::run_visible(Command::new("cargo").current_dir(paths::root()).args([
+        "build",
+        "--release",
+        "--package",
+        "opsportal-server",
+    ]))?;
 
     let mut stack = Stack::start()?;
     let database_url = fresh_database(&stack.info.database_url)?;
@@ -44,10 +45,16 @@ pub fn run() -> anyhow::Result<()> {
     println!();
     stack.print_settings();
     println!();
-    println!("opsportal is running at http://{LISTEN}  (log: {})", log.display());
+    println!(
+        "opsportal is running at http://{LISTEN}  (log: {})",
+        log.display()
+    );
     println!("Sign in as one of:");
     for person in &stack.info.people {
-        println!("  {:<8} {:<20} {}", person.username, person.password, person.note);
+        println!(
+            "  {:<8} {:<20} {}",
+            person.username, person.password, person.note
+        );
     }
     println!("Press Ctrl-C to stop everything.");
 
@@ -75,7 +82,9 @@ fn fresh_database(admin_url: &str) -> anyhow::Result<String> {
     ] {
         sh::run(Command::new("psql").args([admin_url, "-Atqc", &statement]))?;
     }
-    let (base, _) = admin_url.rsplit_once('/').context("database URL without a name")?;
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .context("database URL without a name")?;
     Ok(format!("{base}/{DATABASE}"))
 }
 

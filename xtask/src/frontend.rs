@@ -23,7 +23,12 @@ pub fn build() -> anyhow::Result<()> {
         Command::new("cargo")
             .current_dir(&root)
             .args(["build", "--package", "opsportal-frontend"])
-            .args(["--target", "wasm32-unknown-unknown", "--profile", "wasm-release"]),
+            .args([
+                "--target",
+                "wasm32-unknown-unknown",
+                "--profile",
+                "wasm-release",
+            ]),
     )?;
     let wasm = paths::target().join("wasm32-unknown-unknown/wasm-release/opsportal_frontend.wasm");
 
@@ -32,7 +37,14 @@ pub fn build() -> anyhow::Result<()> {
     std::fs::create_dir_all(dist.join("pkg"))?;
     sh::run(
         Command::new("wasm-bindgen")
-            .args(["--target", "web", "--no-typescript", "--out-name", "opsportal"])
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                "opsportal",
+            ])
+            .args(["--remove-name-section", "--remove-producers-section"])
             .arg("--out-dir")
             .arg(dist.join("pkg"))
             .arg(&wasm),

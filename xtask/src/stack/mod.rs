@@ -64,7 +64,11 @@ impl Stack {
         };
         let file = dir.join("stack.json");
         std::fs::write(&file, serde_json::to_string_pretty(&info)?)?;
-        Ok(Self { info, file, processes })
+        Ok(Self {
+            info,
+            file,
+            processes,
+        })
     }
 
     /// Fails when a service has died since it started.

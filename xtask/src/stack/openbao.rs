@@ -63,7 +63,11 @@ pub fn start(stack: &Path) -> anyhow::Result<(Background, VaultInfo)> {
     let jwt_pub_file = dir.join("portal-jwt.pub");
     make_jwt_key(&jwt_key_file, &jwt_pub_file)?;
     configure(&cli, &jwt_pub_file)?;
-    let ca_public_key = cli.run(&["read", "-field=public_key", &format!("{SSH_MOUNT}/config/ca")])?;
+    let ca_public_key = cli.run(&[
+        "read",
+        "-field=public_key",
+        &format!("{SSH_MOUNT}/config/ca"),
+    ])?;
 
     let info = VaultInfo {
         addr: format!("https://{ADDR}"),
@@ -154,7 +158,12 @@ fn configure(cli: &Cli, jwt_pub_file: &Path) -> anyhow::Result<()> {
     );
     let policy_file = jwt_pub_file.with_file_name("ssh-sign.hcl");
     std::fs::write(&policy_file, policy)?;
-    cli.run(&["policy", "write", "ssh-sign", &policy_file.to_string_lossy()])?;
+    cli.run(&[
+        "policy",
+        "write",
+        "ssh-sign",
+        &policy_file.to_string_lossy(),
+    ])?;
 
     cli.run(&["auth", "enable", &format!("-path={JWT_MOUNT}"), "jwt"])?;
     cli.run(&[

@@ -62,23 +62,50 @@ pub fn people() -> Vec<Person> {
             &["opsportal-users", "ssh-databases"],
             "user: root and zone-databases",
         ),
-        person("mallory", "Mallory Moss", &["no-portal-access"], "in no portal group"),
-        person("dave", "Dave Dunn", &["opsportal-users"], "disabled account"),
-        person("erin", "Erin Ellis", &["opsportal-users"], "expired account"),
-        person("frank", "Frank Fox", &["opsportal-users"], "must change password"),
+        person(
+            "mallory",
+            "Mallory Moss",
+            &["no-portal-access"],
+            "in no portal group",
+        ),
+        person(
+            "dave",
+            "Dave Dunn",
+            &["opsportal-users"],
+            "disabled account",
+        ),
+        person(
+            "erin",
+            "Erin Ellis",
+            &["opsportal-users"],
+            "expired account",
+        ),
+        person(
+            "frank",
+            "Frank Fox",
+            &["opsportal-users"],
+            "must change password",
+        ),
     ];
     // Accounts the tests use for failed sign-ins, one per test, so that AD's bad-password
     // counters of one test never affect another.
     for (name, note) in [
         ("wendy", "tests: wrong password"),
+        ("nina", "tests: empty password"),
         ("tina", "tests: sign-in throttling"),
+        ("lena", "tests: locked out by the directory"),
         ("uma", "tests: sessions"),
         ("victor", "tests: sessions"),
         ("yann", "tests: spellings of a name"),
         ("zoe", "tests: browser"),
     ] {
         let display = format!("{}{} Tester", name[..1].to_uppercase(), &name[1..]);
-        people.push(person(name, &display, &["opsportal-users", "ssh-webservers"], note));
+        people.push(person(
+            name,
+            &display,
+            &["opsportal-users", "ssh-webservers"],
+            note,
+        ));
     }
     for p in &mut people {
         match p.username.as_str() {

@@ -25,19 +25,28 @@ pub fn start(stack: &Path) -> anyhow::Result<Postgres> {
         setup::apt_install(&["postgresql-client"])?;
     }
     if accepts(SYSTEM_URL) {
-        return Ok(Postgres { url: SYSTEM_URL.into(), process: None });
+        return Ok(Postgres {
+            url: SYSTEM_URL.into(),
+            process: None,
+        });
     }
-    if sh::have("pg_ctlcluster") && !sh::port_open("127.0.0.1:5432".parse()?) {
-        if let Some(version) = debian_cluster_version() {
-            eprintln!("starting the Debian PostgreSQL {version} cluster");
-            let _ = sh::run(
-                Command::new("pg_ctlcluster")
-                    .args(["--skip-systemctl-redirect", &version, "main", "start"]),
-            );
-            let _ = sh::wait_for_port("127.0.0.1:5432".parse()?, Duration::from_secs(20));
-            if accepts(SYSTEM_URL) {
-                return Ok(Postgres { url: SYSTEM_URL.into(), process: None });
-            }
+    let port_free = !sh::port_open("127.0.0.1:5432".parse()?);
+    if let Some(version) =
+        debian_cluster_version().filter(|_| sh::have("pg_ctlcluster") && port_free)
+    {
+        eprintln!("starting the Debian PostgreSQL {version} cluster");
+        let _ = sh::run(Command::new("pg_ctlcluster").args([
+            "--skip-systemctl-redirect",
+            &version,
+            "main",
+            "start",
+        ]));
+        let _ = sh::wait_for_port("127.0.0.1:5432".parse()?, Duration::from_secs(20));
+        if accepts(SYSTEM_URL) {
+            return Ok(Postgres {
+                url: SYSTEM_URL.into(),
+                process: None,
+            });
         }
     }
     private_cluster(stack)
@@ -108,7 +117,14 @@ fn private_cluster(stack: &Path) -> anyhow::Result<Postgres> {
             .arg(bin.join("postgres"))
             .arg("-D")
             .arg(&data)
-            .args(["-h", "127.0.0.1", "-p", &PRIVATE_PORT.to_string(), "-k", "/tmp"]),
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &PRIVATE_PORT.to_string(),
+                "-k",
+                "/tmp",
+            ]),
         &stack.join("postgres.log"),
     )?;
     let addr: SocketAddr = format!("127.0.0.1:{PRIVATE_PORT}").parse()?;
@@ -117,5 +133,8 @@ fn private_cluster(stack: &Path) -> anyhow::Result<Postgres> {
     if !accepts(&url) {
         bail!("the private PostgreSQL cluster does not accept connections");
     }
-    Ok(Postgres { url, process: Some(process) })
+    Ok(Postgres {
+        url,
+        process: Some(process),
+    })
 }

@@ -31,9 +31,7 @@ const LDAPS: &str = "127.0.0.1:636";
 /// Starts the domain controller, provisioning it first when the cache has none.
 pub fn start(stack: &Path, ca: &Ca) -> anyhow::Result<(Background, DirectoryInfo)> {
     if sh::port_open(LDAPS.parse()?) {
-        bail!(
-            "something already listens on {LDAPS}; stop the other stack (or Samba) first"
-        );
+        bail!("something already listens on {LDAPS}; stop the other stack (or Samba) first");
     }
     let dir = stack.join("samba");
     let spec = seed_spec();
@@ -59,7 +57,10 @@ pub fn start(stack: &Path, ca: &Ca) -> anyhow::Result<(Background, DirectoryInfo
     let log = stack.join("samba.log");
     let mut process = Background::spawn(
         "samba",
-        Command::new("samba").arg("-s").arg(&smb_conf).args(["-i", "--debug-stdout"]),
+        Command::new("samba")
+            .arg("-s")
+            .arg(&smb_conf)
+            .args(["-i", "--debug-stdout"]),
         &log,
     )?;
     let ready = sh::wait_for_port(LDAPS.parse::<SocketAddr>()?, Duration::from_secs(60));
@@ -114,7 +115,10 @@ fn provision(dir: &Path, spec: &serde_json::Value) -> anyhow::Result<()> {
             .args(["--dns-backend=NONE", "--realm", REALM, "--domain", NETBIOS])
             .arg(format!("--adminpass={ADMIN_PASSWORD}"))
             .arg(format!("--targetdir={}", dir.display()))
-            .args(["--option=interfaces=lo", "--option=bind interfaces only=yes"]),
+            .args([
+                "--option=interfaces=lo",
+                "--option=bind interfaces only=yes",
+            ]),
     )
     .context("provisioning the domain")?;
 
@@ -146,7 +150,13 @@ fn provision(dir: &Path, spec: &serde_json::Value) -> anyhow::Result<()> {
 }
 
 /// Restricts Samba to LDAP on loopback with the stack's certificate, logging into the folder.
-fn configure(smb_conf: &Path, dir: &Path, cert: &Path, key: &Path, ca: &Path) -> anyhow::Result<()> {
+fn configure(
+    smb_conf: &Path,
+    dir: &Path,
+    cert: &Path,
+    key: &Path,
+    ca: &Path,
+) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(smb_conf)?;
     let mut out = String::new();
     for line in text.lines() {

@@ -33,14 +33,26 @@ pub fn start(stack: &Path, ca_public_keys: &str) -> anyhow::Result<(Background, 
     let host_key = dir.join("host_ed25519_key");
     sh::run(
         Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-C", "opsportal-stack", "-f"])
+            .args([
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "opsportal-stack",
+                "-f",
+            ])
             .arg(&host_key),
     )?;
     let trusted = dir.join("trusted_user_ca_keys.pub");
     std::fs::write(&trusted, format!("{}\n", ca_public_keys.trim()))?;
     let revoked = dir.join("revoked_keys");
     std::fs::write(&revoked, "")?;
-    std::fs::write(principals.join("root"), "root\nroot-everywhere\nzone-webservers\n")?;
+    std::fs::write(
+        principals.join("root"),
+        "root\nroot-everywhere\nzone-webservers\n",
+    )?;
 
     let log_file = dir.join("sshd.log");
     let config = dir.join("sshd_config");

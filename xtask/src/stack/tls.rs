@@ -21,7 +21,14 @@ pub fn make_ca(dir: &Path) -> anyhow::Result<Ca> {
     };
     sh::run(
         Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+            ])
             .args(["-nodes", "-days", "30", "-subj", "/CN=opsportal stack CA"])
             .arg("-keyout")
             .arg(&ca.key)

@@ -1,0 +1,404 @@
+//! Test helpers: a portal started in-process on a fresh database against the real stack, HTTP
+//! clients that behave like the portal's own pages, and direct access to the directory.
+
+pub mod browser;
+pub mod directory;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use opsportal::Portal;
+use opsportal::config::Config;
+use reqwest::StatusCode;
+use serde_json::Value;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use xtask::stack_info::StackInfo;
+
+/// The running stack, read once.
+pub fn stack() -> &'static StackInfo {
+    static STACK: OnceLock<StackInfo> = OnceLock::new();
+    STACK.get_or_init(|| StackInfo::from_env().expect("the test stack"))
+}
+
+/// Settings a test may change before the portal starts.
+pub struct AppOptions {
+    pub directory_urls: Vec<String>,
+    pub connect_timeout_secs: u64,
+    pub operation_timeout_secs: u64,
+    pub idle_timeout_secs: u64,
+    pub absolute_timeout_secs: u64,
+    pub dev_insecure_http: bool,
+    pub max_failures_per_user: u32,
+    pub max_failures_per_address: u32,
+    /// The file holding the service account's password.
+    pub bind_password_file: PathBuf,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            directory_urls: vec![stack().directory.ldaps_url.clone()],
+            connect_timeout_secs: 2,
+            operation_timeout_secs: 3,
+            idle_timeout_secs: 1800,
+            absolute_timeout_secs: 28800,
+            dev_insecure_http: true,
+            max_failures_per_user: 3,
+            max_failures_per_address: 20,
+            bind_password_file: stack().directory.bind_password_file.clone(),
+        }
+    }
+}
+
+/// A portal serving on an ephemeral loopback port, with its own database.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub origin: String,
+    pub db: PgPool,
+    database: String,
+    config: Config,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn start() -> Self {
+        Self::with(AppOptions::default()).await
+    }
+
+    pub async fn with(options: AppOptions) -> Self {
+        let database = format!("opsportal_test_{}", uuid::Uuid::new_v4().simple());
+        psql(&format!("create database {database}"));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let scheme = if options.dev_insecure_http {
+            "http"
+        } else {
+            "https"
+        };
+        let origin = format!("{scheme}://{addr}");
+        let config = Config::from_toml(&config_toml(&options, &database, addr, &origin))
+            .expect("test configuration is valid");
+
+        let db = opsportal::db::pool(&config.database).expect("pool");
+        opsportal::db::MIGRATOR.run(&db).await.expect("migrations");
+        let mut app = Self {
+            addr,
+            origin,
+            db,
+            database,
+            config,
+            shutdown: None,
+            server: None,
+        };
+        app.serve(listener).await;
+        app
+    }
+
+    async fn serve(&mut self, listener: TcpListener) {
+        let portal = Portal::build(self.config.clone())
+            .await
+            .expect("portal builds");
+        let (tx, rx) = oneshot::channel();
+        self.shutdown = Some(tx);
+        self.server = Some(tokio::spawn(portal.serve(listener, async {
+            let _ = rx.await;
+        })));
+    }
+
+    /// Stops the portal and starts a new one on the same port and database, as a restart or a
+    /// second instance behind a load balancer would.
+    pub async fn restart(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+        let listener = TcpListener::bind(self.addr).await.expect("rebind");
+        self.serve(listener).await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A client that behaves like the portal's own pages: keeps cookies, sends the
+    /// anti-forgery header and the portal's origin.
+    pub fn client(&self) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            opsportal_shared::CSRF_HEADER,
+            opsportal_shared::CSRF_HEADER_VALUE.parse().unwrap(),
+        );
+        headers.insert(reqwest::header::ORIGIN, self.origin.parse().unwrap());
+        headers.insert("sec-fetch-site", "same-origin".parse().unwrap());
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .default_headers(headers)
+                .user_agent("opsportal-tests")
+                .build()
+                .unwrap(),
+            base: self.url(""),
+        }
+    }
+
+    /// A plain client without cookies or any of the portal's headers.
+    pub fn raw_client(&self) -> reqwest::Client {
+        reqwest::Client::new()
+    }
+
+    /// Audit rows for `event`, oldest first.
+    pub async fn audit(&self, event: &str) -> Vec<AuditRow> {
+        sqlx::query_as(
+            "select outcome, actor, subject, reason, throttled, detail, request_id::text
+             from audit_event where event = $1 order by audit_event_id",
+        )
+        .bind(event)
+        .fetch_all(&self.db)
+        .await
+        .expect("audit query")
+    }
+
+    pub async fn session_rows(&self) -> i64 {
+        sqlx::query_scalar("select count(*) from web_session where expires_at > now()")
+            .fetch_one(&self.db)
+            .await
+            .expect("session count")
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct AuditRow {
+    pub outcome: String,
+    pub actor: Option<String>,
+    pub subject: Option<String>,
+    pub reason: Option<String>,
+    /// Whether the failure counts towards sign-in throttling.
+    pub throttled: bool,
+    pub detail: Value,
+    pub request_id: Option<String>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        psql(&format!(
+            "drop database if exists {} with (force)",
+            self.database
+        ));
+    }
+}
+
+/// Runs one SQL statement as the stack's admin role.
+pub fn psql(statement: &str) {
+    let output = Command::new("psql")
+        .args([&stack().database_url, "-Atqc", statement])
+        .output()
+        .expect("psql runs");
+    assert!(
+        output.status.success(),
+        "psql {statement}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The portal's configuration for `options`, on `database`, serving at `addr`.
+pub fn config_toml(options: &AppOptions, database: &str, addr: SocketAddr, origin: &str) -> String {
+    let stack = stack();
+    let dir = &stack.directory;
+    let (base, _) = stack.database_url.rsplit_once('/').expect("database URL");
+    let urls: Vec<String> = options
+        .directory_urls
+        .iter()
+        .map(|u| format!("{u:?}"))
+        .collect();
+    format!(
+        r#"
+[server]
+listen = "{addr}"
+public_origin = "{origin}"
+dev_insecure_http = {dev}
+
+[database]
+url = "{base}/{database}"
+max_connections = 5
+
+[directory]
+urls = [{urls}]
+ca_file = {ca:?}
+base_dn = "{base_dn}"
+bind_dn = "{bind_dn}"
+bind_password_file = {password:?}
+netbios_domain = "{netbios}"
+upn_suffixes = ["{upn}"]
+connect_timeout_secs = {connect}
+operation_timeout_secs = {operation}
+
+[session]
+idle_timeout_secs = {idle}
+absolute_timeout_secs = {absolute}
+
+[sign_in]
+max_failures_per_user = {per_user}
+max_failures_per_address = {per_addr}
+
+[access]
+user_groups = ["opsportal-users"]
+auditor_groups = ["opsportal-auditors"]
+admin_groups = ["opsportal-admins"]
+
+[[access.principal_grants]]
+group = "ssh-webservers"
+principals = ["root", "zone-webservers"]
+
+[[access.principal_grants]]
+group = "ssh-databases"
+principals = ["root", "zone-databases"]
+
+[[access.principal_grants]]
+group = "ssh-root-everywhere"
+principals = ["root", "root-everywhere"]
+"#,
+        dev = options.dev_insecure_http,
+        urls = urls.join(", "),
+        ca = dir.ca_file.display().to_string(),
+        base_dn = dir.base_dn,
+        bind_dn = dir.bind_dn,
+        password = options.bind_password_file.display().to_string(),
+        netbios = dir.netbios_domain,
+        upn = dir.upn_suffix,
+        connect = options.connect_timeout_secs,
+        operation = options.operation_timeout_secs,
+        idle = options.idle_timeout_secs,
+        absolute = options.absolute_timeout_secs,
+        per_user = options.max_failures_per_user,
+        per_addr = options.max_failures_per_address,
+    )
+}
+
+/// An HTTP client bound to one portal.
+pub struct Client {
+    pub http: reqwest::Client,
+    base: String,
+}
+
+/// A decoded answer: status, headers and JSON body (`Value::Null` when empty).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    async fn from(response: reqwest::Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body: {text}"))
+        };
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Asserts the error shape and code; returns the message.
+    pub fn expect_error(&self, status: StatusCode, code: &str) -> String {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(self.body["error"], code, "body: {}", self.body);
+        let request_id = self.body["request_id"].as_str().expect("request_id");
+        assert_eq!(
+            self.headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok()),
+            Some(request_id),
+            "error body and header carry the same request id"
+        );
+        self.body["message"].as_str().expect("message").to_owned()
+    }
+
+    /// The session cookie the answer set, if any, as `name=value`.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.contains("opsportal_session="))
+            .map(|c| c.split(';').next().unwrap_or_default().to_owned())
+    }
+}
+
+impl Client {
+    pub async fn get(&self, path: &str) -> Answer {
+        Answer::from(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .expect("GET"),
+        )
+        .await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Answer {
+        let request = self.http.post(format!("{}{path}", self.base)).json(body);
+        Answer::from(request.send().await.expect("POST")).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Answer {
+        Answer::from(
+            self.http
+                .delete(format!("{}{path}", self.base))
+                .send()
+                .await
+                .expect("DELETE"),
+        )
+        .await
+    }
+
+    pub async fn sign_in(&self, username: &str, password: &str) -> Answer {
+        self.post(
+            "/api/session",
+            &serde_json::json!({ "username": username, "password": password }),
+        )
+        .await
+    }
+
+    /// Signs in as a demo person with their password, whatever the outcome.
+    pub async fn sign_in_as_unchecked(&self, username: &str) -> Answer {
+        self.sign_in(username, &stack().person(username).password)
+            .await
+    }
+
+    /// Signs in as a demo person with their password and asserts success.
+    pub async fn sign_in_as(&self, username: &str) -> Answer {
+        let answer = self.sign_in_as_unchecked(username).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "sign-in as {username}: {}",
+            answer.body
+        );
+        answer
+    }
+}
