@@ -35,6 +35,9 @@ enum Task {
     },
     /// Start the stack alone and print its settings, until Ctrl-C.
     Stack,
+    /// Measure the budgets (web app size, first render, memory, sign-in time) against the
+    /// stack and a release build; writes target/bench/report.md.
+    Bench,
     /// Build the browser app into frontend/dist.
     Frontend,
     /// Install what the build and the stack need (Debian packages, WebAssembly tools, OpenBao).
@@ -46,6 +49,7 @@ fn main() -> anyhow::Result<()> {
         Task::Demo => demo::run(),
         Task::Test { args } => test(&args),
         Task::Stack => stack_only(),
+        Task::Bench => bench(),
         Task::Frontend => frontend::build(),
         Task::Setup => {
             setup::debian_packages()?;
@@ -68,6 +72,37 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     drop(stack);
     if !status.success() {
         anyhow::bail!("tests failed ({status})");
+    }
+    Ok(())
+}
+
+fn bench() -> anyhow::Result<()> {
+    frontend::build()?;
+    let root = paths::root();
+    sh::run_visible(Command::new("cargo").current_dir(&root).args([
+        "build",
+        "--release",
+        "--package",
+        "opsportal-server",
+    ]))?;
+    let stack = stack::Stack::start()?;
+    let report = paths::target().join("bench/report.md");
+    let status = Command::new("cargo")
+        .current_dir(&root)
+        .args([
+            "bench",
+            "--package",
+            "opsportal-tests",
+            "--bench",
+            "foundation",
+        ])
+        .env(STACK_ENV, &stack.file)
+        .env("OPSPORTAL_BIN", paths::target().join("release/opsportal"))
+        .env("OPSPORTAL_BENCH_REPORT", &report)
+        .status()?;
+    drop(stack);
+    if !status.success() {
+        anyhow::bail!("the benchmark failed ({status})");
     }
     Ok(())
 }
