@@ -4,6 +4,8 @@
 mod support;
 
 mod browser;
+mod certificates;
 mod http_surface;
+mod revocation;
 mod sessions;
 mod sign_in;

@@ -1,6 +1,6 @@
 //! Turns a person's directory groups into portal roles and SSH principals.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use opsportal_shared::auth::Role;
 
@@ -12,6 +12,9 @@ use crate::directory::Group;
 pub struct Grants {
     pub roles: BTreeSet<Role>,
     pub principals: BTreeSet<String>,
+    /// Principals whose certificates may live less than the portal's maximum: the longest
+    /// lifetime any of the person's grants allows for each, in seconds.
+    pub principal_max_ttl: BTreeMap<String, u64>,
 }
 
 impl Grants {
@@ -36,11 +39,33 @@ pub fn resolve(access: &AccessConfig, groups: &[Group]) -> Grants {
             grants.roles.insert(role);
         }
     }
-    for grant in &access.principal_grants {
-        if member_of(&grant.group) {
-            grants.principals.extend(grant.principals.iter().cloned());
+    // A principal is limited only if every grant that gives it is limited: the most generous
+    // grant wins, as membership in any one of those groups would allow.
+    let mut unlimited = BTreeSet::new();
+    for grant in access
+        .principal_grants
+        .iter()
+        .filter(|g| member_of(&g.group))
+    {
+        for principal in &grant.principals {
+            grants.principals.insert(principal.clone());
+            match grant.max_ttl_secs {
+                None => {
+                    unlimited.insert(principal.clone());
+                }
+                Some(limit) => {
+                    let entry = grants
+                        .principal_max_ttl
+                        .entry(principal.clone())
+                        .or_insert(limit);
+                    *entry = (*entry).max(limit);
+                }
+            }
         }
     }
+    grants
+        .principal_max_ttl
+        .retain(|p, _| !unlimited.contains(p));
     grants
 }
 
@@ -77,10 +102,12 @@ mod tests {
             admin_groups: vec!["CN=opsportal-admins,CN=Users,DC=corp,DC=example,DC=test".into()],
             principal_grants: vec![
                 PrincipalGrant {
+                    max_ttl_secs: None,
                     group: "ssh-webservers".into(),
                     principals: vec!["root".into(), "zone-webservers".into()],
                 },
                 PrincipalGrant {
+                    max_ttl_secs: Some(900),
                     group: "ssh-databases".into(),
                     principals: vec!["root".into(), "zone-databases".into()],
                 },
@@ -106,6 +133,27 @@ mod tests {
         let expected = ["root", "zone-databases", "zone-webservers"];
         assert_eq!(grants.principals.iter().collect::<Vec<_>>(), expected);
         assert!(!grants.allows_sign_in(), "principals alone grant no role");
+    }
+
+    #[test]
+    fn a_lifetime_limit_holds_only_where_every_granting_group_sets_one() {
+        let databases = resolve(&access(), &[group("ssh-databases")]);
+        let limits: Vec<_> = databases.principal_max_ttl.into_iter().collect();
+        assert_eq!(
+            limits,
+            [("root".into(), 900), ("zone-databases".into(), 900)]
+        );
+
+        let both = resolve(
+            &access(),
+            &[group("ssh-webservers"), group("ssh-databases")],
+        );
+        let limits: Vec<_> = both.principal_max_ttl.into_iter().collect();
+        assert_eq!(
+            limits,
+            [("zone-databases".into(), 900)],
+            "root is also granted unlimited"
+        );
     }
 
     #[test]

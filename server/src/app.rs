@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
+use crate::certs::Signer;
 use crate::config::Config;
 use crate::directory::Directory;
 use crate::http::csrf;
@@ -16,6 +17,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: PgPool,
     pub directory: Directory,
+    pub signer: Arc<Signer>,
     pub sign_in_locks: SignInLocks,
     pub session_cookie: &'static str,
 }

@@ -35,6 +35,15 @@ pub enum ApiError {
     SessionExpired,
     #[error("role does not allow this")]
     Forbidden,
+    #[error("not found")]
+    NotFound,
+    /// A refusal decided by a domain layer, which chose the status, code and sentence.
+    #[error("{code}")]
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     #[error("cross-site request refused: {0}")]
     CsrfRejected(&'static str),
     #[error("content type must be application/json")]
@@ -63,6 +72,8 @@ impl ApiError {
             Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             Self::SessionExpired => (StatusCode::UNAUTHORIZED, "session_expired"),
             Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Self::Refused { status, code, .. } => (*status, code),
             Self::CsrfRejected(_) => (StatusCode::FORBIDDEN, "csrf_rejected"),
             Self::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
@@ -97,6 +108,8 @@ impl ApiError {
             Self::Unauthenticated => "Sign in to continue.".into(),
             Self::SessionExpired => "Your session has ended. Sign in again.".into(),
             Self::Forbidden => "Your role does not allow this.".into(),
+            Self::NotFound => "There is nothing here.".into(),
+            Self::Refused { message, .. } => message.clone(),
             Self::CsrfRejected(_) => {
                 "This request did not come from the portal's own pages and was refused.".into()
             }

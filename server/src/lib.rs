@@ -2,12 +2,14 @@
 //! sign in with Active Directory, so that logins on a shared account still name a person.
 //!
 //! Layout: [`config`] reads and checks settings; [`directory`] talks to AD; [`signin`] and
-//! [`access`] decide who gets in with which roles; [`session`] keeps them signed in; [`http`]
-//! is the web surface; [`audit`] records what happened. [`Portal`] ties them together.
+//! [`access`] decide who gets in with which roles; [`session`] keeps them signed in; [`certs`]
+//! checks, signs, records and revokes SSH certificates; [`http`] is the web surface; [`audit`]
+//! records what happened. [`Portal`] ties them together.
 
 pub mod access;
 pub mod app;
 pub mod audit;
+pub mod certs;
 pub mod cli;
 pub mod client;
 pub mod config;
@@ -53,11 +55,15 @@ impl Portal {
         }
         let directory = Directory::new(config.directory.clone(), config.directory.bind_password()?)
             .map_err(|e| anyhow::anyhow!("directory.ca_file: {e}"))?;
+        let signer = certs::Signer::build(&config.certificates, config.vault.as_ref())
+            .map_err(anyhow::Error::msg)?;
+        check_signer(&signer).await?;
         let session_cookie = session::cookie_name(config.server.dev_insecure_http);
         let state = AppState {
             config: Arc::new(config),
             db,
             directory,
+            signer: Arc::new(signer),
             sign_in_locks: Default::default(),
             session_cookie,
         };
@@ -85,6 +91,21 @@ impl Portal {
         .await;
         sweeper.abort();
         result
+    }
+}
+
+/// Refuses to start on a signer whose setup is unsafe. One that cannot be reached yet is only
+/// reported: readiness stays red and nothing is signed until it answers.
+async fn check_signer(signer: &certs::Signer) -> anyhow::Result<()> {
+    match signer.check().await {
+        Ok(()) => Ok(()),
+        Err(certs::signer::SignError::Misconfigured(problem)) => {
+            bail!("the certificate signer is unsafe, refusing to start: {problem}")
+        }
+        Err(error) => {
+            tracing::warn!(%error, "the certificate signer cannot be checked yet");
+            Ok(())
+        }
     }
 }
 

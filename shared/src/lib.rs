@@ -4,6 +4,7 @@
 //! serde types and nothing that needs a server runtime. Each module covers one area of the API.
 
 pub mod auth;
+pub mod certs;
 pub mod error;
 
 /// Header that every state-changing API call must carry.

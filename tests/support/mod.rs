@@ -3,6 +3,8 @@
 
 pub mod browser;
 pub mod directory;
+pub mod keys;
+pub mod sshd;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,6 +39,59 @@ pub struct AppOptions {
     pub max_failures_per_address: u32,
     /// The file holding the service account's password.
     pub bind_password_file: PathBuf,
+    pub signer: SignerChoice,
+    pub max_ttl_secs: u64,
+    pub max_certificates_per_minute: u32,
+}
+
+/// Who signs the test portal's certificates.
+#[derive(Debug, Clone)]
+pub enum SignerChoice {
+    /// The portal's own CA, with the stack's key.
+    Embedded,
+    /// The stack's OpenBao through the JWT login, or another Vault-like server.
+    Vault(VaultOptions),
+}
+
+#[derive(Debug, Clone)]
+pub struct VaultOptions {
+    pub addr: String,
+    pub role: String,
+    pub timeout_secs: u64,
+    /// `None` for the JWT login; the LDAP login's check-token file otherwise.
+    pub ldap_check_token_file: Option<PathBuf>,
+}
+
+impl SignerChoice {
+    /// The stack's OpenBao, its hardened role, the JWT login.
+    pub fn vault_jwt() -> Self {
+        Self::Vault(VaultOptions {
+            addr: stack().vault.addr.clone(),
+            role: stack().vault.ssh_role.clone(),
+            timeout_secs: 3,
+            ldap_check_token_file: None,
+        })
+    }
+
+    /// What the certificate records name as the backend.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Embedded => "embedded",
+            Self::Vault(VaultOptions {
+                ldap_check_token_file: None,
+                ..
+            }) => "vault-jwt",
+            Self::Vault(_) => "vault-ldap",
+        }
+    }
+
+    /// The CA every certificate of this signer is signed with.
+    pub fn ca_public_key(&self) -> &'static str {
+        match self {
+            Self::Embedded => &stack().embedded_ca.public_key,
+            Self::Vault(_) => &stack().vault.ca_public_key,
+        }
+    }
 }
 
 impl Default for AppOptions {
@@ -51,6 +106,9 @@ impl Default for AppOptions {
             max_failures_per_user: 3,
             max_failures_per_address: 20,
             bind_password_file: stack().directory.bind_password_file.clone(),
+            signer: SignerChoice::Embedded,
+            max_ttl_secs: 3600,
+            max_certificates_per_minute: 20,
         }
     }
 }
@@ -72,6 +130,11 @@ impl TestApp {
     }
 
     pub async fn with(options: AppOptions) -> Self {
+        Self::try_with(options).await.expect("portal builds")
+    }
+
+    /// Like [`TestApp::with`], but returns the error when the portal refuses to start.
+    pub async fn try_with(options: AppOptions) -> anyhow::Result<Self> {
         let database = format!("opsportal_test_{}", uuid::Uuid::new_v4().simple());
         psql(&format!("create database {database}"));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -96,19 +159,38 @@ impl TestApp {
             shutdown: None,
             server: None,
         };
-        app.serve(listener).await;
-        app
+        app.serve(listener).await?;
+        Ok(app)
     }
 
-    async fn serve(&mut self, listener: TcpListener) {
-        let portal = Portal::build(self.config.clone())
-            .await
-            .expect("portal builds");
+    async fn serve(&mut self, listener: TcpListener) -> anyhow::Result<()> {
+        let portal = Portal::build(self.config.clone()).await?;
         let (tx, rx) = oneshot::channel();
         self.shutdown = Some(tx);
         self.server = Some(tokio::spawn(portal.serve(listener, async {
             let _ = rx.await;
         })));
+        Ok(())
+    }
+
+    /// Runs a `select count(*) ...` in the portal's database.
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.db)
+            .await
+            .expect("count query")
+    }
+
+    /// The revocation list the portal serves.
+    pub async fn krl(&self) -> Vec<u8> {
+        let response = self
+            .raw_client()
+            .get(self.url("/krl"))
+            .send()
+            .await
+            .expect("GET /krl");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.bytes().await.expect("KRL body").to_vec()
     }
 
     /// Stops the portal and starts a new one on the same port and database, as a restart or a
@@ -124,7 +206,7 @@ impl TestApp {
                 .expect("server stopped cleanly");
         }
         let listener = TcpListener::bind(self.addr).await.expect("rebind");
-        self.serve(listener).await;
+        self.serve(listener).await.expect("portal restarts");
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -269,11 +351,29 @@ principals = ["root", "zone-webservers"]
 [[access.principal_grants]]
 group = "ssh-databases"
 principals = ["root", "zone-databases"]
+max_ttl_secs = 1800
 
 [[access.principal_grants]]
 group = "ssh-root-everywhere"
 principals = ["root", "root-everywhere"]
+
+[certificates]
+signer = "{signer}"
+max_ttl_secs = {max_ttl}
+max_per_minute = {per_minute}
+
+[certificates.embedded]
+ca_key_file = {embedded_key:?}
+{vault}
 "#,
+        signer = match options.signer {
+            SignerChoice::Embedded => "embedded",
+            SignerChoice::Vault(_) => "vault",
+        },
+        max_ttl = options.max_ttl_secs,
+        per_minute = options.max_certificates_per_minute,
+        embedded_key = stack.embedded_ca.key_file.display().to_string(),
+        vault = vault_toml(&options.signer),
         dev = options.dev_insecure_http,
         urls = urls.join(", "),
         ca = dir.ca_file.display().to_string(),
@@ -288,6 +388,37 @@ principals = ["root", "root-everywhere"]
         absolute = options.absolute_timeout_secs,
         per_user = options.max_failures_per_user,
         per_addr = options.max_failures_per_address,
+    )
+}
+
+fn vault_toml(signer: &SignerChoice) -> String {
+    let SignerChoice::Vault(vault) = signer else {
+        return String::new();
+    };
+    let info = &stack().vault;
+    let login = match &vault.ldap_check_token_file {
+        None => format!(
+            "login = \"jwt\"\n\n[vault.jwt]\nmount = \"{}\"\nrole = \"{}\"\nkey_file = {:?}\n\
+             issuer = \"{}\"\naudience = \"{}\"\n",
+            info.jwt_mount,
+            info.jwt_role,
+            info.jwt_key_file.display().to_string(),
+            info.jwt_issuer,
+            info.jwt_audience
+        ),
+        Some(token_file) => format!(
+            "login = \"ldap\"\ncheck_token_file = {:?}\n\n[vault.ldap]\nmount = \"ldap\"\n",
+            token_file.display().to_string()
+        ),
+    };
+    format!(
+        "\n[vault]\naddr = \"{}\"\nca_file = {:?}\ntimeout_secs = {}\nssh_mount = \"{}\"\n\
+         ssh_role = \"{}\"\n{login}",
+        vault.addr,
+        info.ca_file.display().to_string(),
+        vault.timeout_secs,
+        info.ssh_mount,
+        vault.role,
     )
 }
 
@@ -374,6 +505,23 @@ impl Client {
                 .expect("DELETE"),
         )
         .await
+    }
+
+    /// Asks for a certificate of `public_key`.
+    pub async fn issue(
+        &self,
+        public_key: &str,
+        principals: Option<&[&str]>,
+        ttl_secs: Option<u64>,
+    ) -> Answer {
+        let mut body = serde_json::json!({ "public_key": public_key });
+        if let Some(principals) = principals {
+            body["principals"] = serde_json::json!(principals);
+        }
+        if let Some(ttl) = ttl_secs {
+            body["ttl_secs"] = serde_json::json!(ttl);
+        }
+        self.post("/api/certificates", &body).await
     }
 
     pub async fn sign_in(&self, username: &str, password: &str) -> Answer {

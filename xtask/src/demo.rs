@@ -137,7 +137,33 @@ principals = ["root", "zone-databases"]
 [[access.principal_grants]]
 group = "ssh-root-everywhere"
 principals = ["root", "root-everywhere"]
+
+[certificates]
+signer = "vault"
+
+[vault]
+addr = "{vault_addr}"
+ca_file = {vault_ca}
+ssh_mount = "{ssh_mount}"
+ssh_role = "{ssh_role}"
+login = "jwt"
+
+[vault.jwt]
+mount = "{jwt_mount}"
+role = "{jwt_role}"
+key_file = {jwt_key}
+issuer = "{jwt_issuer}"
+audience = "{jwt_audience}"
 "#,
+        vault_addr = info.vault.addr,
+        vault_ca = quoted(&info.vault.ca_file),
+        ssh_mount = info.vault.ssh_mount,
+        ssh_role = info.vault.ssh_role,
+        jwt_mount = info.vault.jwt_mount,
+        jwt_role = info.vault.jwt_role,
+        jwt_key = quoted(&info.vault.jwt_key_file),
+        jwt_issuer = info.vault.jwt_issuer,
+        jwt_audience = info.vault.jwt_audience,
         ldaps = dir.ldaps_url,
         ca = quoted(&dir.ca_file),
         base = dir.base_dn,

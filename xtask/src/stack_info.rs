@@ -15,6 +15,7 @@ pub struct StackInfo {
     pub directory: DirectoryInfo,
     pub vault: VaultInfo,
     pub sshd: SshdInfo,
+    pub embedded_ca: EmbeddedCaInfo,
     /// The demo directory's people, with their passwords.
     pub people: Vec<Person>,
 }
@@ -61,6 +62,14 @@ pub struct SshdInfo {
     pub trusted_ca_file: PathBuf,
     /// The file sshd reads for `RevokedKeys`.
     pub revoked_keys_file: PathBuf,
+}
+
+/// A CA key for the portal's embedded signer, trusted by the stack's sshd.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmbeddedCaInfo {
+    /// OpenSSH private key, mode 0600.
+    pub key_file: PathBuf,
+    pub public_key: String,
 }
 
 /// One person of the demo directory.

@@ -27,4 +27,8 @@ pub struct AccessConfig {
 pub struct PrincipalGrant {
     pub group: String,
     pub principals: Vec<String>,
+    /// Longest lifetime, in seconds, of a certificate holding these principals through this
+    /// group; `certificates.max_ttl_secs` when absent.
+    #[serde(default)]
+    pub max_ttl_secs: Option<u64>,
 }

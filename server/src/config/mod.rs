@@ -5,6 +5,7 @@
 //! setting and read from that file at start (see [`secret`]).
 
 mod access;
+mod certs;
 mod secret;
 mod validate;
 
@@ -17,6 +18,10 @@ use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
 pub use access::{AccessConfig, PrincipalGrant};
+pub use certs::{
+    CertificatesConfig, EmbeddedConfig, JwtLoginConfig, LdapLoginConfig, SignerKind, VaultConfig,
+    VaultLogin,
+};
 pub use secret::Secret;
 
 /// Everything the portal reads at start.
@@ -31,6 +36,9 @@ pub struct Config {
     #[serde(default)]
     pub sign_in: SignInConfig,
     pub access: AccessConfig,
+    pub certificates: CertificatesConfig,
+    /// Vault, when `certificates.signer = "vault"`.
+    pub vault: Option<VaultConfig>,
 }
 
 /// The HTTP listener and what it answers with.

@@ -1,6 +1,6 @@
 //! Checks that span several settings, run once when the configuration is loaded.
 
-use super::{Config, ConfigError};
+use super::{Config, ConfigError, SignerKind, VaultLogin};
 use crate::access::is_valid_principal;
 
 impl Config {
@@ -8,7 +8,8 @@ impl Config {
         self.validate_server()?;
         self.validate_directory()?;
         self.validate_session()?;
-        self.validate_access()
+        self.validate_access()?;
+        self.validate_certificates()
     }
 
     fn validate_server(&self) -> Result<(), ConfigError> {
@@ -165,6 +166,12 @@ impl Config {
                     format!("group {} grants no principals", grant.group),
                 ));
             }
+            if grant.max_ttl_secs == Some(0) {
+                return Err(ConfigError::invalid(
+                    "access.principal_grants",
+                    format!("group {}: max_ttl_secs must be at least 1", grant.group),
+                ));
+            }
             if let Some(bad) = grant.principals.iter().find(|p| !is_valid_principal(p)) {
                 return Err(ConfigError::invalid(
                     "access.principal_grants",
@@ -177,6 +184,113 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+/// Extensions a certificate may carry.
+const EXTENSIONS: [&str; 6] = [
+    "permit-pty",
+    "permit-port-forwarding",
+    "permit-agent-forwarding",
+    "permit-X11-forwarding",
+    "permit-user-rc",
+    "no-touch-required",
+];
+
+impl Config {
+    fn validate_certificates(&self) -> Result<(), ConfigError> {
+        let certs = &self.certificates;
+        if !(60..=7 * 24 * 3600).contains(&certs.max_ttl_secs) {
+            return Err(ConfigError::invalid(
+                "certificates.max_ttl_secs",
+                "must be between 60 and 604800 (a week)",
+            ));
+        }
+        if certs.default_ttl_secs == 0 || certs.default_ttl_secs > certs.max_ttl_secs {
+            return Err(ConfigError::invalid(
+                "certificates.default_ttl_secs",
+                "must be between 1 and certificates.max_ttl_secs",
+            ));
+        }
+        if certs.min_rsa_bits < 2048 {
+            return Err(ConfigError::invalid(
+                "certificates.min_rsa_bits",
+                "must be at least 2048",
+            ));
+        }
+        if let Some(bad) = certs
+            .extensions
+            .iter()
+            .find(|e| !EXTENSIONS.contains(&e.as_str()))
+        {
+            return Err(ConfigError::invalid(
+                "certificates.extensions",
+                format!("{bad:?} is not one of {}", EXTENSIONS.join(", ")),
+            ));
+        }
+        if certs.backdate_secs > 300 {
+            return Err(ConfigError::invalid(
+                "certificates.backdate_secs",
+                "must be at most 300",
+            ));
+        }
+        if certs.max_per_minute == 0 {
+            return Err(ConfigError::invalid(
+                "certificates.max_per_minute",
+                "must be at least 1",
+            ));
+        }
+        match certs.signer {
+            SignerKind::Embedded if certs.embedded.is_none() => Err(ConfigError::invalid(
+                "certificates.embedded",
+                "needed when certificates.signer = \"embedded\"",
+            )),
+            SignerKind::Vault => self.validate_vault(),
+            SignerKind::Embedded => Ok(()),
+        }
+    }
+
+    fn validate_vault(&self) -> Result<(), ConfigError> {
+        let Some(vault) = &self.vault else {
+            return Err(ConfigError::invalid(
+                "vault",
+                "needed when certificates.signer = \"vault\"",
+            ));
+        };
+        if !vault.addr.starts_with("https://") {
+            return Err(ConfigError::invalid(
+                "vault.addr",
+                "must start with https://",
+            ));
+        }
+        if !(1..=60).contains(&vault.timeout_secs) {
+            return Err(ConfigError::invalid(
+                "vault.timeout_secs",
+                "must be between 1 and 60",
+            ));
+        }
+        for (setting, value) in [
+            ("vault.ssh_mount", &vault.ssh_mount),
+            ("vault.ssh_role", &vault.ssh_role),
+        ] {
+            if value.trim().is_empty() || value.contains(['?', '#', ' ']) {
+                return Err(ConfigError::invalid(
+                    setting,
+                    "must be a plain Vault path segment",
+                ));
+            }
+        }
+        match vault.login {
+            VaultLogin::Jwt if vault.jwt.is_none() => Err(ConfigError::invalid(
+                "vault.jwt",
+                "needed when vault.login = \"jwt\"",
+            )),
+            VaultLogin::Ldap if vault.check_token_file.is_none() => Err(ConfigError::invalid(
+                "vault.check_token_file",
+                "needed when vault.login = \"ldap\" (a token that may read the SSH role)",
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -205,6 +319,12 @@ user_groups = ["portal-users"]
 [[access.principal_grants]]
 group = "web"
 principals = ["root", "zone-webservers"]
+
+[certificates]
+signer = "embedded"
+
+[certificates.embedded]
+ca_key_file = "/etc/opsportal/ssh-ca"
 "#;
 
     /// The error for `VALID` with `from` replaced by `to`.
@@ -305,6 +425,50 @@ principals = ["root", "zone-webservers"]
             let error = error_with(from, to);
             assert!(error.starts_with(setting), "{to}: {error}");
         }
+    }
+
+    #[test]
+    fn certificate_settings_are_checked() {
+        let cases = [
+            (
+                "signer = \"embedded\"",
+                "signer = \"embedded\"\nmax_ttl_secs = 0",
+                "certificates.max_ttl_secs:",
+            ),
+            (
+                "signer = \"embedded\"",
+                "signer = \"embedded\"\ndefault_ttl_secs = 7200",
+                "certificates.default_ttl_secs:",
+            ),
+            (
+                "signer = \"embedded\"",
+                "signer = \"embedded\"\nmin_rsa_bits = 1024",
+                "certificates.min_rsa_bits:",
+            ),
+            (
+                "signer = \"embedded\"",
+                "signer = \"embedded\"\nextensions = [\"permit-everything\"]",
+                "certificates.extensions:",
+            ),
+            ("signer = \"embedded\"", "signer = \"vault\"", "vault:"),
+            (
+                "principals = [\"root\", \"zone-webservers\"]",
+                "principals = [\"root\"]\nmax_ttl_secs = 0",
+                "access.principal_grants:",
+            ),
+        ];
+        for (from, to, setting) in cases {
+            let error = error_with(from, to);
+            assert!(error.starts_with(setting), "{to}: {error}");
+        }
+        let vault = VALID.replacen("signer = \"embedded\"", "signer = \"vault\"", 1)
+            + "\n[vault]\naddr = \"http://vault:8200\"\nssh_mount = \"ssh\"\nssh_role = \"portal\"\nlogin = \"jwt\"\n";
+        let error = Config::from_toml(&vault).unwrap_err().to_string();
+        assert!(error.starts_with("vault.addr:"), "{error}");
+        let error = Config::from_toml(&vault.replace("http://", "https://"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("vault.jwt:"), "{error}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::app::AppState;
+use crate::certs::signer::SignError;
 use crate::error::error_response;
 
 /// Longest a readiness check waits for one dependency.
@@ -19,7 +20,8 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: the database and the directory answer. 503 names what does not.
+/// `GET /readyz`: the database, the directory and the certificate signer answer, and the
+/// signer's setup is safe. 503 names what is not ready.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let database = async {
         sqlx::query("select 1")
@@ -29,20 +31,43 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             .map_err(|e| e.to_string())
     };
     let directory = async { state.directory.check().await.map_err(|e| e.to_string()) };
-    let (database, directory) = tokio::join!(bounded(database), bounded(directory),);
+    let signer = async {
+        match state.signer.check().await {
+            Ok(()) => Ok(()),
+            // An unsafe setting is named, so that the operator knows what to change.
+            Err(SignError::Misconfigured(problem)) => Err(Problem::Named(problem)),
+            Err(other) => Err(Problem::Hidden(other.to_string())),
+        }
+    };
+    let (database, directory, signer) = tokio::join!(
+        bounded(async { database.await.map_err(Problem::Hidden) }),
+        bounded(async { directory.await.map_err(Problem::Hidden) }),
+        bounded(signer),
+    );
 
-    let checks = [("database", database), ("directory", directory)];
+    let checks = [
+        ("database", database),
+        ("directory", directory),
+        ("signer", signer),
+    ];
     let failing: Vec<String> = checks
         .iter()
         .filter_map(|(name, result)| {
-            result.as_ref().err().map(|e| {
-                tracing::warn!(check = name, error = %e, "readiness check failed");
-                format!("{name} unavailable")
+            result.as_ref().err().map(|problem| match problem {
+                Problem::Named(detail) => {
+                    tracing::warn!(check = name, problem = %detail, "readiness check failed");
+                    format!("{name} unsafe: {detail}")
+                }
+                Problem::Hidden(detail) => {
+                    tracing::warn!(check = name, error = %detail, "readiness check failed");
+                    format!("{name} unavailable")
+                }
             })
         })
         .collect();
     if failing.is_empty() {
-        let body = json!({ "status": "ready", "checks": { "database": "ok", "directory": "ok" } });
+        let checks = json!({ "database": "ok", "directory": "ok", "signer": "ok" });
+        let body = json!({ "status": "ready", "checks": checks });
         return (StatusCode::OK, Json(body)).into_response();
     }
     error_response(
@@ -52,8 +77,14 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     )
 }
 
-async fn bounded(check: impl Future<Output = Result<(), String>>) -> Result<(), String> {
+/// Why a check failed: a detail fit to show (an unsafe setting) or one only for the log.
+enum Problem {
+    Named(String),
+    Hidden(String),
+}
+
+async fn bounded(check: impl Future<Output = Result<(), Problem>>) -> Result<(), Problem> {
     tokio::time::timeout(CHECK_TIMEOUT, check)
         .await
-        .unwrap_or_else(|_| Err("timed out".into()))
+        .unwrap_or_else(|_| Err(Problem::Hidden("timed out".into())))
 }

@@ -3,12 +3,15 @@
 //! Requests pass, outermost first: request id and span → security headers → error-body
 //! normalisation → panic catcher → timeout → body limit → session → (API only) CSRF guard.
 
+mod admin;
 mod assets;
+mod certs;
 pub mod csrf;
 mod fallback;
 mod headers;
 mod health;
 pub mod json;
+mod krl;
 pub mod request_id;
 mod session;
 
@@ -40,12 +43,24 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/session", post(session::sign_in).delete(session::sign_out))
         .route("/me", get(session::me))
+        .route("/certificates", get(certs::mine).post(certs::issue))
+        .route("/certificates/policy", get(certs::policy))
+        .route("/certificates/{id}", get(certs::one))
+        .route("/certificates/{id}/download", get(certs::download))
+        .route("/admin/certificates", get(admin::list))
+        .route("/admin/certificates/{id}/revoke", post(admin::revoke_one))
+        .route(
+            "/admin/people/{username}/revoke",
+            post(admin::revoke_person),
+        )
+        .route("/admin/keys/revoke", post(admin::revoke_key))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(from_fn_with_state(state.clone(), csrf::guard));
 
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/krl", get(krl::serve))
         .nest("/api", api)
         .fallback(assets::serve)
         .layer(sessions)

@@ -39,6 +39,8 @@ pub async fn sign_in(
         groups: person.groups.into_iter().map(|g| g.name).collect(),
         roles: signed_in.grants.roles.into_iter().collect(),
         principals: signed_in.grants.principals.into_iter().collect(),
+        principal_max_ttl: signed_in.grants.principal_max_ttl,
+        vault_token: signed_in.vault_token,
         signed_in_at: now,
         expires_at: now + absolute,
     };

@@ -7,6 +7,7 @@
 
 mod store;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::extract::FromRequestParts;
@@ -37,6 +38,13 @@ pub struct SessionUser {
     pub groups: Vec<String>,
     pub roles: Vec<Role>,
     pub principals: Vec<String>,
+    /// Principals whose certificates may live less than the portal's maximum, in seconds.
+    #[serde(default)]
+    pub principal_max_ttl: BTreeMap<String, u64>,
+    /// The person's own Vault token, when Vault's LDAP login is used. It stays on the server:
+    /// [`SessionUser::to_me`] leaves it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault_token: Option<SessionSecret>,
     pub signed_in_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
@@ -67,6 +75,27 @@ impl SessionUser {
             principals: self.principals.clone(),
             session_expires_at: self.expires_at.to_rfc3339(),
         }
+    }
+}
+
+/// A secret kept in the server-side session: stored, never printed.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SessionSecret(String);
+
+impl SessionSecret {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SessionSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
     }
 }
 

@@ -13,9 +13,11 @@ use tracing::{error, warn};
 use crate::access::{self, Grants};
 use crate::app::AppState;
 use crate::audit::{self, AuditEvent, Outcome};
+use crate::certs::Signer;
 use crate::client::ClientInfo;
 use crate::directory::{BindRefusal, DirectoryError, Person};
 use crate::error::ApiError;
+use crate::session::SessionSecret;
 
 pub use locks::SignInLocks;
 
@@ -27,6 +29,8 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 pub struct SignedIn {
     pub person: Person,
     pub grants: Grants,
+    /// The person's Vault token, when certificates are signed through Vault's LDAP login.
+    pub vault_token: Option<SessionSecret>,
 }
 
 /// Checks the credentials in `request`; on success the caller opens the session.
@@ -89,7 +93,31 @@ pub async fn sign_in(
         audit::record(&state.db, &audit).await?;
         return Err(ApiError::NotAuthorized);
     }
-    Ok(SignedIn { person, grants })
+    let vault_token = vault_login(state, &person.username, &request.password).await;
+    Ok(SignedIn {
+        person,
+        grants,
+        vault_token,
+    })
+}
+
+/// With Vault's LDAP login, the password goes to Vault once, now, and the token is kept in the
+/// session. A failure does not stop the sign-in: certificates then answer that signing is
+/// unavailable until the person signs in again.
+async fn vault_login(state: &AppState, username: &str, password: &str) -> Option<SessionSecret> {
+    let Signer::Vault(vault) = state.signer.as_ref() else {
+        return None;
+    };
+    if !vault.uses_ldap_login() {
+        return None;
+    }
+    match vault.ldap_login(username, password).await {
+        Ok(token) => Some(SessionSecret::new(token.token)),
+        Err(error) => {
+            warn!(%error, "Vault's LDAP login failed; this session cannot get certificates");
+            None
+        }
+    }
 }
 
 /// Audit reason, whether it counts towards throttling, and the client's answer.

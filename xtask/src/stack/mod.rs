@@ -12,7 +12,7 @@ mod tls;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use xtask::stack_info::{STACK_ENV, StackInfo};
+use xtask::stack_info::{EmbeddedCaInfo, STACK_ENV, StackInfo};
 
 use crate::paths;
 use crate::setup;
@@ -51,7 +51,13 @@ impl Stack {
         processes.push(bao);
         record_pids(&processes)?;
 
-        let (sshd, sshd_info) = sshd::start(&dir, &vault.ca_public_key)?;
+        let embedded_ca = embedded_ca(&dir)?;
+        let trusted = format!(
+            "{}\n{}",
+            vault.ca_public_key.trim(),
+            embedded_ca.public_key.trim()
+        );
+        let (sshd, sshd_info) = sshd::start(&dir, &trusted)?;
         processes.push(sshd);
         record_pids(&processes)?;
 
@@ -60,6 +66,7 @@ impl Stack {
             directory,
             vault,
             sshd: sshd_info,
+            embedded_ca,
             people: people::people(),
         };
         let file = dir.join("stack.json");
@@ -120,6 +127,33 @@ impl Drop for Stack {
         }
         let _ = std::fs::remove_file(pids_file());
     }
+}
+
+/// An Ed25519 key for the portal's embedded CA, readable by its owner only.
+fn embedded_ca(dir: &std::path::Path) -> anyhow::Result<EmbeddedCaInfo> {
+    let folder = dir.join("embedded-ca");
+    std::fs::create_dir_all(&folder)?;
+    let key_file = folder.join("ca");
+    sh::run(
+        std::process::Command::new("ssh-keygen")
+            .args([
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "opsportal embedded CA",
+                "-f",
+            ])
+            .arg(&key_file),
+    )?;
+    tls::set_mode(&key_file, 0o600)?;
+    let public_key = std::fs::read_to_string(key_file.with_extension("pub"))?;
+    Ok(EmbeddedCaInfo {
+        key_file,
+        public_key: public_key.trim().to_owned(),
+    })
 }
 
 fn pids_file() -> PathBuf {

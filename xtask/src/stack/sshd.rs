@@ -19,8 +19,8 @@ pub fn start(stack: &Path, ca_public_keys: &str) -> anyhow::Result<(Background, 
     if sh::port_open(addr.parse()?) {
         bail!("something already listens on {addr}; stop the other stack first");
     }
-    // sshd refuses files below a group- or world-writable folder, so everything lives in a
-    // 0755 folder owned by the user running the stack.
+    // The folder is 0755 and owned by whoever runs the stack; it may still sit below a
+    // world-writable one such as /tmp, which sshd's StrictModes would refuse.
     let dir = stack.join("sshd");
     let principals = dir.join("principals");
     std::fs::create_dir_all(&principals)?;
@@ -73,7 +73,8 @@ pub fn start(stack: &Path, ca_public_keys: &str) -> anyhow::Result<(Background, 
              PermitRootLogin prohibit-password\n\
              UsePAM yes\n\
              LogLevel VERBOSE\n\
-             SyslogFacility AUTHPRIV\n",
+             SyslogFacility AUTHPRIV\n\
+             StrictModes no\n",
             host_key = host_key.display(),
             pid = dir.join("sshd.pid").display(),
             trusted = trusted.display(),

@@ -1,0 +1,325 @@
+//! The certificate registry in PostgreSQL: the record of every certificate asked for, who
+//! owns which key, and what was revoked.
+//!
+//! Serials are unsigned 64-bit; they are bound and read as text and stored as `numeric`.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use sqlx::types::ipnetwork::IpNetwork;
+use uuid::Uuid;
+
+/// A row about to be written before the signer is called.
+pub struct Intent<'a> {
+    pub username: &'a str,
+    pub object_guid: &'a str,
+    pub principals: &'a [String],
+    pub requested_ttl_secs: i32,
+    pub key_fingerprint: &'a str,
+    pub public_key: &'a str,
+    pub backend: &'a str,
+    pub client_addr: Option<IpAddr>,
+    pub user_agent: Option<&'a str>,
+    pub request_id: Option<Uuid>,
+}
+
+/// What a verified certificate adds to its row.
+pub struct Issued<'a> {
+    pub serial: u64,
+    pub key_id: &'a str,
+    pub ca_fingerprint: &'a str,
+    pub ca_public_key: &'a str,
+    pub valid_after: DateTime<Utc>,
+    pub valid_before: DateTime<Utc>,
+    pub certificate: &'a str,
+}
+
+/// A certificate row as read back.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Row {
+    pub certificate_id: i64,
+    pub state: String,
+    pub username: String,
+    pub principals: Vec<String>,
+    pub serial: Option<String>,
+    pub key_id: Option<String>,
+    pub key_fingerprint: String,
+    pub public_key: String,
+    pub ca_fingerprint: Option<String>,
+    pub valid_after: Option<DateTime<Utc>>,
+    pub valid_before: Option<DateTime<Utc>>,
+    pub certificate: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub backend: String,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_by: Option<String>,
+}
+
+const COLUMNS: &str = "certificate_id, state, username, principals, serial::text as serial, \
+    key_id, key_fingerprint, public_key, ca_fingerprint, valid_after, valid_before, \
+    certificate, created_at, backend, revoked_at, revoked_by";
+
+/// Filters for the admin listing; `None` matches everything.
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub username: Option<String>,
+    pub principal: Option<String>,
+    /// One of the API's state names.
+    pub state: Option<String>,
+    pub limit: i64,
+}
+
+/// Writes the intent row; returns its id.
+pub async fn begin(db: &PgPool, intent: &Intent<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into certificate (state, username, object_guid, principals, requested_ttl_secs,
+             key_fingerprint, public_key, backend, client_addr, user_agent, request_id)
+         values ('signing', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         returning certificate_id",
+    )
+    .bind(intent.username)
+    .bind(intent.object_guid)
+    .bind(intent.principals)
+    .bind(intent.requested_ttl_secs)
+    .bind(intent.key_fingerprint)
+    .bind(intent.public_key)
+    .bind(intent.backend)
+    .bind(intent.client_addr.map(IpNetwork::from))
+    .bind(intent.user_agent)
+    .bind(intent.request_id)
+    .fetch_one(db)
+    .await
+}
+
+/// Marks an intent `failed` or `rejected`, with what went wrong.
+pub async fn fail(db: &PgPool, id: i64, state: &str, failure: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update certificate set state = $2, failure = $3 where certificate_id = $1 and state = 'signing'",
+    )
+    .bind(id)
+    .bind(state)
+    .bind(failure)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+/// Records the verified certificate on its intent row.
+pub async fn complete(db: &PgPool, id: i64, issued: &Issued<'_>) -> Result<(), sqlx::Error> {
+    let updated = sqlx::query(
+        "update certificate set state = 'issued', serial = $2::numeric, key_id = $3,
+             ca_fingerprint = $4, ca_public_key = $5, valid_after = $6, valid_before = $7,
+             certificate = $8, issued_at = now()
+         where certificate_id = $1 and state = 'signing'",
+    )
+    .bind(id)
+    .bind(issued.serial.to_string())
+    .bind(issued.key_id)
+    .bind(issued.ca_fingerprint)
+    .bind(issued.ca_public_key)
+    .bind(issued.valid_after)
+    .bind(issued.valid_before)
+    .bind(issued.certificate)
+    .execute(db)
+    .await?;
+    if updated.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(sqlx::Error::RowNotFound)
+    }
+}
+
+/// Claims `fingerprint` for `username` if nobody has; returns the owner.
+pub async fn claim_key(
+    db: &PgPool,
+    fingerprint: &str,
+    username: &str,
+) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar(
+        "with claimed as (
+             insert into key_owner (key_fingerprint, username) values ($1, $2)
+             on conflict (key_fingerprint) do nothing
+             returning username)
+         select username from claimed
+         union all
+         select username from key_owner where key_fingerprint = $1
+         limit 1",
+    )
+    .bind(fingerprint)
+    .bind(username)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn is_key_revoked(db: &PgPool, fingerprint: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select exists (select 1 from revoked_key where key_fingerprint = $1)")
+        .bind(fingerprint)
+        .fetch_one(db)
+        .await
+}
+
+/// Certificates asked for by `username` in the last minute.
+pub async fn requests_last_minute(db: &PgPool, username: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(*) from certificate
+         where lower(username) = lower($1) and created_at > now() - interval '1 minute'",
+    )
+    .bind(username)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn get(db: &PgPool, id: i64) -> Result<Option<Row>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from certificate where certificate_id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// A person's certificates, newest first.
+pub async fn list_for(db: &PgPool, username: &str, limit: i64) -> Result<Vec<Row>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from certificate where lower(username) = lower($1)
+         and state in ('issued', 'signing')
+         order by created_at desc limit $2"
+    ))
+    .bind(username)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Every certificate matching `filter`, newest first.
+pub async fn list(db: &PgPool, filter: &Filter) -> Result<Vec<Row>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from certificate
+         where ($1::text is null or lower(username) = lower($1))
+           and ($2::text is null or $2 = any(principals))
+           and ($3::text is null or case
+                 when $3 = 'revoked' then revoked_at is not null
+                 when $3 = 'valid' then state = 'issued' and revoked_at is null and valid_before > now()
+                 when $3 = 'expired' then state = 'issued' and revoked_at is null and valid_before <= now()
+                 when $3 = 'unfinished' then state = 'signing'
+                 else state = $3 end)
+         order by created_at desc limit $4"
+    ))
+    .bind(&filter.username)
+    .bind(&filter.principal)
+    .bind(&filter.state)
+    .bind(filter.limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Revokes one issued certificate; returns whether it was revoked now.
+pub async fn revoke_one(
+    db: &PgPool,
+    id: i64,
+    by: &str,
+    reason: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update certificate set revoked_at = now(), revoked_by = $2, revoke_reason = $3
+         where certificate_id = $1 and state = 'issued' and revoked_at is null",
+    )
+    .bind(id)
+    .bind(by)
+    .bind(reason)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Revokes every issued, unrevoked certificate of `username`; returns how many.
+pub async fn revoke_person(
+    db: &PgPool,
+    username: &str,
+    by: &str,
+    reason: Option<&str>,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "update certificate set revoked_at = now(), revoked_by = $2, revoke_reason = $3
+         where lower(username) = lower($1) and state = 'issued' and revoked_at is null",
+    )
+    .bind(username)
+    .bind(by)
+    .bind(reason)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Puts a key the portal has certified on the deny list and revokes its certificates, in one
+/// transaction. `None` when the portal never saw the key.
+pub async fn revoke_key(
+    db: &PgPool,
+    fingerprint: &str,
+    by: &str,
+    reason: Option<&str>,
+) -> Result<Option<u64>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let public_key: Option<String> =
+        sqlx::query_scalar("select public_key from certificate where key_fingerprint = $1 limit 1")
+            .bind(fingerprint)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(public_key) = public_key else {
+        return Ok(None);
+    };
+    sqlx::query(
+        "insert into revoked_key (key_fingerprint, public_key, revoked_by, reason)
+         values ($1, $2, $3, $4) on conflict (key_fingerprint) do nothing",
+    )
+    .bind(fingerprint)
+    .bind(&public_key)
+    .bind(by)
+    .bind(reason)
+    .execute(&mut *tx)
+    .await?;
+    let done = sqlx::query(
+        "update certificate set revoked_at = now(), revoked_by = $2, revoke_reason = $3
+         where key_fingerprint = $1 and state = 'issued' and revoked_at is null",
+    )
+    .bind(fingerprint)
+    .bind(by)
+    .bind(reason)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(done.rows_affected()))
+}
+
+/// Everything a revocation list holds, read in one snapshot: revoked serials by CA key, the
+/// revoked keys, and a version that grows with every revocation.
+pub struct RevocationRows {
+    pub serials: Vec<(String, String)>,
+    pub keys: Vec<String>,
+    pub version: i64,
+}
+
+pub async fn revocations(db: &PgPool) -> Result<RevocationRows, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query("set transaction isolation level repeatable read read only")
+        .execute(&mut *tx)
+        .await?;
+    let serials: Vec<(String, String)> = sqlx::query_as(
+        "select ca_public_key, serial::text from certificate
+         where revoked_at is not null and state = 'issued' order by ca_public_key, serial",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let keys: Vec<String> =
+        sqlx::query_scalar("select public_key from revoked_key order by key_fingerprint")
+            .fetch_all(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    let version = (serials.len() + keys.len()) as i64;
+    Ok(RevocationRows {
+        serials,
+        keys,
+        version,
+    })
+}

@@ -1,0 +1,152 @@
+//! A private OpenSSH server per test: its own port, principals, revocation list and log, so
+//! tests that log in, revoke or read sshd's log never see each other's lines.
+//!
+//! It trusts the stack's CAs (Vault's and the embedded one), logs at VERBOSE so that each
+//! certificate login names its Key ID and serial, and reads `RevokedKeys` afresh on each login.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use super::stack;
+
+pub struct Sshd {
+    pub port: u16,
+    pub dir: PathBuf,
+    pub log_file: PathBuf,
+    revoked_keys: PathBuf,
+    child: Child,
+}
+
+impl Sshd {
+    /// Starts sshd where the shared `root` account accepts `principals`.
+    pub fn start(principals: &[&str]) -> Self {
+        let stack_dir = std::env::var_os(xtask::stack_info::STACK_ENV)
+            .map(PathBuf::from)
+            .and_then(|file| file.parent().map(Path::to_path_buf))
+            .expect("the stack folder");
+        let dir = stack_dir
+            .join("sshd-tests")
+            .join(uuid::Uuid::new_v4().simple().to_string());
+        std::fs::create_dir_all(dir.join("principals")).unwrap();
+        let host_key = dir.join("host_key");
+        keygen(&host_key);
+        std::fs::write(dir.join("principals/root"), principals.join("\n") + "\n").unwrap();
+        let revoked_keys = dir.join("revoked_keys");
+        std::fs::write(&revoked_keys, "").unwrap();
+
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let log_file = dir.join("sshd.log");
+        let config = dir.join("sshd_config");
+        std::fs::write(
+            &config,
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {host_key}\nPidFile {pid}\n\
+                 TrustedUserCAKeys {trusted}\nAuthorizedPrincipalsFile {dir}/principals/%u\n\
+                 AuthorizedKeysFile none\nRevokedKeys {revoked}\nPubkeyAuthentication yes\n\
+                 PasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+                 PermitRootLogin prohibit-password\nUsePAM yes\nLogLevel VERBOSE\n\
+                 # The test folders may sit below a world-writable one such as /tmp.\n\
+                 StrictModes no\n",
+                host_key = host_key.display(),
+                pid = dir.join("sshd.pid").display(),
+                trusted = stack().sshd.trusted_ca_file.display(),
+                dir = dir.display(),
+                revoked = revoked_keys.display(),
+            ),
+        )
+        .unwrap();
+        std::fs::create_dir_all("/run/sshd").unwrap();
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-f"])
+            .arg(&config)
+            .arg("-E")
+            .arg(&log_file)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("sshd (Debian package openssh-server) starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "sshd did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            port,
+            dir,
+            log_file,
+            revoked_keys,
+            child,
+        }
+    }
+
+    /// Replaces the revocation list the way a host's timer would: whole, by rename.
+    pub fn install_krl(&self, krl: &[u8]) {
+        let partial = self.revoked_keys.with_extension("partial");
+        std::fs::write(&partial, krl).unwrap();
+        std::fs::rename(&partial, &self.revoked_keys).unwrap();
+    }
+
+    /// Runs `ssh root@127.0.0.1 true` with `key` and the certificate `cert`.
+    pub fn login(&self, key: &Path, cert: &Path) -> Output {
+        Command::new("ssh")
+            .args(["-F", "/dev/null", "-p", &self.port.to_string()])
+            .arg("-i")
+            .arg(key)
+            .arg("-o")
+            .arg(format!("CertificateFile={}", cert.display()))
+            .args(["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"])
+            .args([
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+            ])
+            .args(["-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR"])
+            .args(["root@127.0.0.1", "true"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("ssh runs")
+    }
+
+    /// What sshd has logged so far; waits briefly for a line containing `expect`.
+    pub fn log_containing(&self, expect: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let log = std::fs::read_to_string(&self.log_file).unwrap_or_default();
+            if log.contains(expect) || Instant::now() > deadline {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A new Ed25519 key pair at `path` and `path.pub`, without a passphrase.
+pub fn keygen(path: &Path) {
+    keygen_with(path, &["-t", "ed25519"]);
+}
+
+/// A new key pair of the kind `args` name (e.g. `["-t", "rsa", "-b", "2048"]`).
+pub fn keygen_with(path: &Path, args: &[&str]) {
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-N", "", "-C", "test-key"])
+        .args(args)
+        .arg("-f")
+        .arg(path)
+        .stdout(Stdio::null())
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(status.success(), "ssh-keygen {args:?}");
+}
