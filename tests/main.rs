@@ -9,3 +9,5 @@ mod http_surface;
 mod revocation;
 mod sessions;
 mod sign_in;
+mod vault_ldap;
+mod vault_role;

@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod directory;
 pub mod keys;
+pub mod openbao;
 pub mod sshd;
 
 use std::net::SocketAddr;
@@ -56,6 +57,8 @@ pub enum SignerChoice {
 #[derive(Debug, Clone)]
 pub struct VaultOptions {
     pub addr: String,
+    /// The CA of Vault's TLS certificate.
+    pub ca_file: PathBuf,
     pub role: String,
     pub timeout_secs: u64,
     /// `None` for the JWT login; the LDAP login's check-token file otherwise.
@@ -67,6 +70,7 @@ impl SignerChoice {
     pub fn vault_jwt() -> Self {
         Self::Vault(VaultOptions {
             addr: stack().vault.addr.clone(),
+            ca_file: stack().vault.ca_file.clone(),
             role: stack().vault.ssh_role.clone(),
             timeout_secs: 3,
             ldap_check_token_file: None,
@@ -415,7 +419,7 @@ fn vault_toml(signer: &SignerChoice) -> String {
         "\n[vault]\naddr = \"{}\"\nca_file = {:?}\ntimeout_secs = {}\nssh_mount = \"{}\"\n\
          ssh_role = \"{}\"\n{login}",
         vault.addr,
-        info.ca_file.display().to_string(),
+        vault.ca_file.display().to_string(),
         vault.timeout_secs,
         info.ssh_mount,
         vault.role,

@@ -257,10 +257,10 @@ impl Config {
                 "needed when certificates.signer = \"vault\"",
             ));
         };
-        if !vault.addr.starts_with("https://") {
+        if !vault.addr.starts_with("https://") && !is_loopback_http(&vault.addr) {
             return Err(ConfigError::invalid(
                 "vault.addr",
-                "must start with https://",
+                "must start with https:// (plain http only to a Vault on loopback)",
             ));
         }
         if !(1..=60).contains(&vault.timeout_secs) {
@@ -292,6 +292,23 @@ impl Config {
             _ => Ok(()),
         }
     }
+}
+
+/// `http://127.0.0.1:8200`, `http://[::1]:8200` or `http://localhost:8200`.
+fn is_loopback_http(addr: &str) -> bool {
+    let Some(rest) = addr.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split('/').next().unwrap_or_default();
+    let host = match host.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => host,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -461,6 +478,11 @@ ca_key_file = "/etc/opsportal/ssh-ca"
             let error = error_with(from, to);
             assert!(error.starts_with(setting), "{to}: {error}");
         }
+        assert!(super::is_loopback_http("http://127.0.0.1:8200"));
+        assert!(super::is_loopback_http("http://[::1]:8200/"));
+        assert!(!super::is_loopback_http(
+            "http://127.0.0.1.example.com:8200"
+        ));
         let vault = VALID.replacen("signer = \"embedded\"", "signer = \"vault\"", 1)
             + "\n[vault]\naddr = \"http://vault:8200\"\nssh_mount = \"ssh\"\nssh_role = \"portal\"\nlogin = \"jwt\"\n";
         let error = Config::from_toml(&vault).unwrap_err().to_string();

@@ -151,9 +151,10 @@ fn configure(cli: &Cli, jwt_pub_file: &Path) -> anyhow::Result<()> {
         &format!("@{}", role_file.display()),
     ])?;
 
+    // `portal*` also covers the roles tests make beside the demo's own.
     let policy = format!(
-        "path \"{SSH_MOUNT}/sign/{SSH_ROLE}\" {{ capabilities = [\"update\"] }}\n\
-         path \"{SSH_MOUNT}/roles/{SSH_ROLE}\" {{ capabilities = [\"read\"] }}\n\
+        "path \"{SSH_MOUNT}/sign/{SSH_ROLE}*\" {{ capabilities = [\"update\"] }}\n\
+         path \"{SSH_MOUNT}/roles/{SSH_ROLE}*\" {{ capabilities = [\"read\"] }}\n\
          path \"{SSH_MOUNT}/config/ca\" {{ capabilities = [\"read\"] }}\n"
     );
     let policy_file = jwt_pub_file.with_file_name("ssh-sign.hcl");

@@ -136,7 +136,9 @@ fn error_message(body: &str) -> String {
             })
         })
         .unwrap_or_else(|| "no error message".into());
-    joined.chars().take(300).collect()
+    // Vault's own messages span lines ("1 error occurred:\n\t* ..."): keep one line.
+    let one_line = joined.split_whitespace().collect::<Vec<_>>().join(" ");
+    one_line.chars().take(300).collect()
 }
 
 #[cfg(test)]
@@ -150,6 +152,10 @@ mod tests {
             "permission denied; second"
         );
         assert_eq!(error_message("<html>"), "no error message");
+        assert_eq!(
+            error_message(r#"{"errors":["1 error occurred:\n\t* permission denied\n\n"]}"#),
+            "1 error occurred: * permission denied"
+        );
         assert_eq!(
             error_message(&format!(r#"{{"errors":["{}"]}}"#, "x".repeat(500))).len(),
             300

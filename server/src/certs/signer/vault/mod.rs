@@ -203,8 +203,12 @@ impl VaultSigner {
         let path = format!("{}/roles/{}", self.config.ssh_mount, self.config.ssh_role);
         let answer = match self.client.read(&path, &token).await {
             Ok(answer) => answer,
-            Err(VaultError::Status { status, message }) if status.as_u16() == 404 => {
-                let problem = format!("the SSH role {path} does not exist ({message})");
+            Err(VaultError::Status { status, message }) if matches!(status.as_u16(), 403 | 404) => {
+                let problem = if status.as_u16() == 404 {
+                    format!("the SSH role {path} does not exist ({message})")
+                } else {
+                    format!("the portal's Vault token may not read the SSH role {path} ({message})")
+                };
                 *verdict = Some((Instant::now(), Err(problem.clone())));
                 return Err(SignError::Misconfigured(problem));
             }
