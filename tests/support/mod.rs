@@ -43,6 +43,7 @@ pub struct AppOptions {
     pub signer: SignerChoice,
     pub max_ttl_secs: u64,
     pub max_certificates_per_minute: u32,
+    pub db_max_connections: u32,
 }
 
 /// Who signs the test portal's certificates.
@@ -113,6 +114,7 @@ impl Default for AppOptions {
             signer: SignerChoice::Embedded,
             max_ttl_secs: 3600,
             max_certificates_per_minute: 20,
+            db_max_connections: 5,
         }
     }
 }
@@ -322,7 +324,7 @@ dev_insecure_http = {dev}
 
 [database]
 url = "{base}/{database}"
-max_connections = 5
+max_connections = {db_max}
 
 [directory]
 urls = [{urls}]
@@ -375,6 +377,7 @@ ca_key_file = {embedded_key:?}
             SignerChoice::Vault(_) => "vault",
         },
         max_ttl = options.max_ttl_secs,
+        db_max = options.db_max_connections,
         per_minute = options.max_certificates_per_minute,
         embedded_key = stack.embedded_ca.key_file.display().to_string(),
         vault = vault_toml(&options.signer),

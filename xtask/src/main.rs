@@ -35,8 +35,8 @@ enum Task {
     },
     /// Start the stack alone and print its settings, until Ctrl-C.
     Stack,
-    /// Measure the budgets (web app size, first render, memory, sign-in time) against the
-    /// stack and a release build; writes target/bench/report.md.
+    /// Measure the budgets (web app size, first render, memory, sign-in time, certificate
+    /// throughput) against the stack and a release build; writes target/bench/*.md.
     Bench,
     /// Build the browser app into frontend/dist.
     Frontend,
@@ -86,23 +86,18 @@ fn bench() -> anyhow::Result<()> {
         "opsportal-server",
     ]))?;
     let stack = stack::Stack::start()?;
-    let report = paths::target().join("bench/report.md");
-    let status = Command::new("cargo")
-        .current_dir(&root)
-        .args([
-            "bench",
-            "--package",
-            "opsportal-tests",
-            "--bench",
-            "foundation",
-        ])
-        .env(STACK_ENV, &stack.file)
-        .env("OPSPORTAL_BIN", paths::target().join("release/opsportal"))
-        .env("OPSPORTAL_BENCH_REPORT", &report)
-        .status()?;
-    drop(stack);
-    if !status.success() {
-        anyhow::bail!("the benchmark failed ({status})");
+    for bench in ["foundation", "certificates"] {
+        let report = paths::target().join(format!("bench/{bench}.md"));
+        let status = Command::new("cargo")
+            .current_dir(&root)
+            .args(["bench", "--package", "opsportal-tests", "--bench", bench])
+            .env(STACK_ENV, &stack.file)
+            .env("OPSPORTAL_BIN", paths::target().join("release/opsportal"))
+            .env("OPSPORTAL_BENCH_REPORT", &report)
+            .status()?;
+        if !status.success() {
+            anyhow::bail!("the {bench} benchmark failed ({status})");
+        }
     }
     Ok(())
 }

@@ -43,32 +43,30 @@ pub async fn issue(
     request: &IssueRequest,
     client: &ClientInfo,
 ) -> Result<IssuedCertificate, CertError> {
-    let mut audit = AuditEvent::new("certificate_issue", Outcome::Failure);
+    let result = issue_and_record(state, user, request, client).await;
+    // A success is audited in the transaction that records it; a refusal here.
+    if let Err(failure) = &result {
+        let mut audit = audit_event(user, client, Outcome::Failure);
+        audit.reason = Some(failure.audit_reason());
+        audit::record(&state.db, &audit).await?;
+    }
+    result
+}
+
+fn audit_event<'a>(
+    user: &'a SessionUser,
+    client: &'a ClientInfo,
+    outcome: Outcome,
+) -> AuditEvent<'a> {
+    let mut audit = AuditEvent::new("certificate_issue", outcome);
     audit.actor = Some(&user.username);
     audit.subject = Some(&user.username);
     audit.source_addr = client.addr;
     audit.user_agent = client.user_agent.as_deref();
-
-    let result = issue_audited(state, user, request, client).await;
-    match &result {
-        Ok(cert) => {
-            audit.outcome = Outcome::Success;
-            audit.detail = json!({
-                "certificate_id": cert.summary.id,
-                "serial": cert.summary.serial,
-                "key_id": cert.summary.key_id,
-                "principals": cert.summary.principals,
-                "key_fingerprint": cert.summary.key_fingerprint,
-            });
-        }
-        Err(failure) => audit.reason = Some(failure.audit_reason()),
-    }
-    // The certificate exists only once audited: a failed audit write withholds it.
-    audit::record(&state.db, &audit).await?;
-    result
+    audit
 }
 
-async fn issue_audited(
+async fn issue_and_record(
     state: &AppState,
     user: &SessionUser,
     request: &IssueRequest,
@@ -87,38 +85,32 @@ async fn issue_audited(
     )?;
 
     let db = &state.db;
-    if store::is_key_revoked(db, &key.fingerprint).await? {
-        warn!(fingerprint = %key.fingerprint, "a revoked key was submitted");
-        return Err(CertError::KeyRevoked);
-    }
-    let owner = store::claim_key(db, &key.fingerprint, &user.username).await?;
-    if !owner.eq_ignore_ascii_case(&user.username) {
-        warn!(fingerprint = %key.fingerprint, "a key registered to another person was submitted");
-        return Err(CertError::KeyOfAnotherPerson);
-    }
-    let recent = store::requests_last_minute(db, &user.username).await?;
-    if recent >= i64::from(config.max_per_minute) {
-        return Err(CertError::TooMany);
-    }
-
     let signer = &state.signer;
-    let id = store::begin(
-        db,
-        &store::Intent {
-            username: &user.username,
-            object_guid: &user.object_guid,
-            principals: &decision.principals,
-            requested_ttl_secs: i32::try_from(decision.ttl.as_secs()).unwrap_or(i32::MAX),
-            key_fingerprint: &key.fingerprint,
-            public_key: &key.openssh,
-            backend: signer.backend(),
-            client_addr: client.addr,
-            user_agent: client.user_agent.as_deref(),
-            request_id: crate::http::request_id::current()
-                .and_then(|id| uuid::Uuid::parse_str(&id).ok()),
-        },
-    )
-    .await?;
+    let intent = store::Intent {
+        username: &user.username,
+        object_guid: &user.object_guid,
+        principals: &decision.principals,
+        requested_ttl_secs: i32::try_from(decision.ttl.as_secs()).unwrap_or(i32::MAX),
+        key_fingerprint: &key.fingerprint,
+        public_key: &key.openssh,
+        backend: signer.backend(),
+        client_addr: client.addr,
+        user_agent: client.user_agent.as_deref(),
+        request_id: crate::http::request_id::current()
+            .and_then(|id| uuid::Uuid::parse_str(&id).ok()),
+    };
+    let id = match store::begin(db, &intent, config.max_per_minute).await? {
+        store::Begun::Started(id) => id,
+        store::Begun::KeyRevoked => {
+            warn!(fingerprint = %key.fingerprint, "a revoked key was submitted");
+            return Err(CertError::KeyRevoked);
+        }
+        store::Begun::KeyOfAnother(_) => {
+            warn!(fingerprint = %key.fingerprint, "a key registered to another person was submitted");
+            return Err(CertError::KeyOfAnotherPerson);
+        }
+        store::Begun::TooMany => return Err(CertError::TooMany),
+    };
 
     let backdate = Duration::from_secs(config.backdate_secs);
     let sign_request = signer::SignRequest {
@@ -185,11 +177,31 @@ async fn issue_audited(
         valid_before: timestamp(cert.valid_before())?,
         certificate: &signed,
     };
-    if let Err(failure) = store::complete(db, id, &record).await {
-        // Signed but not recorded: withheld. The intent row stays as the trace.
-        error!(certificate_id = id, serial = cert.serial(), %failure, "cannot record the certificate; not handing it out");
-        return Err(failure.into());
+    // Recorded and audited in one commit; only then is the certificate handed out.
+    let recorded = async {
+        let mut tx = db.begin().await?;
+        let row = store::complete(&mut tx, id, &record).await?;
+        let mut audit = audit_event(user, client, Outcome::Success);
+        audit.detail = json!({
+            "certificate_id": id,
+            "serial": cert.serial().to_string(),
+            "key_id": cert.key_id(),
+            "principals": decision.principals,
+            "key_fingerprint": key.fingerprint,
+        });
+        audit::record(&mut *tx, &audit).await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(row)
     }
+    .await;
+    let row = match recorded {
+        Ok(row) => row,
+        Err(failure) => {
+            // Signed but not recorded: withheld. The intent row stays as the trace.
+            error!(certificate_id = id, serial = cert.serial(), %failure, "cannot record the certificate; not handing it out");
+            return Err(failure.into());
+        }
+    };
     info!(
         certificate_id = id,
         serial = cert.serial(),
@@ -197,9 +209,6 @@ async fn issue_audited(
         principals = ?decision.principals,
         "certificate issued"
     );
-    let row = store::get(db, id)
-        .await?
-        .ok_or(CertError::Internal("record vanished".into()))?;
     view::issued(&row).map_err(CertError::Internal)
 }
 

@@ -6,8 +6,8 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
 use sqlx::types::ipnetwork::IpNetwork;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// A row about to be written before the signer is called.
@@ -70,9 +70,67 @@ pub struct Filter {
     pub limit: i64,
 }
 
-/// Writes the intent row; returns its id.
-pub async fn begin(db: &PgPool, intent: &Intent<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+/// What the checks before signing found.
+pub enum Begun {
+    /// The intent row was written; its id.
+    Started(i64),
+    KeyRevoked,
+    /// The key belongs to this other person.
+    KeyOfAnother(String),
+    TooMany,
+}
+
+/// In one transaction (one commit): refuses a revoked key, a key another person owns, or a
+/// person over `max_per_minute` (0: no limit); otherwise claims the key and writes the intent
+/// row.
+pub async fn begin(
+    db: &PgPool,
+    intent: &Intent<'_>,
+    max_per_minute: u32,
+) -> Result<Begun, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let revoked: bool =
+        sqlx::query_scalar("select exists (select 1 from revoked_key where key_fingerprint = $1)")
+            .bind(intent.key_fingerprint)
+            .fetch_one(&mut *tx)
+            .await?;
+    if revoked {
+        return Ok(Begun::KeyRevoked);
+    }
+    let owner: String = sqlx::query_scalar(
+        "with claimed as (
+             insert into key_owner (key_fingerprint, username) values ($1, $2)
+             on conflict (key_fingerprint) do nothing
+             returning username)
+         select username from claimed
+         union all
+         select username from key_owner where key_fingerprint = $1
+         limit 1",
+    )
+    .bind(intent.key_fingerprint)
+    .bind(intent.username)
+    .fetch_one(&mut *tx)
+    .await?;
+    if !owner.eq_ignore_ascii_case(intent.username) {
+        return Ok(Begun::KeyOfAnother(owner));
+    }
+    if max_per_minute > 0 {
+        // Counts no further than the limit, so the check costs the same however busy.
+        let recent: i64 = sqlx::query_scalar(
+            "select count(*) from (
+                 select 1 from certificate
+                 where lower(username) = lower($1) and created_at > now() - interval '1 minute'
+                 limit $2) recent",
+        )
+        .bind(intent.username)
+        .bind(i64::from(max_per_minute))
+        .fetch_one(&mut *tx)
+        .await?;
+        if recent >= i64::from(max_per_minute) {
+            return Ok(Begun::TooMany);
+        }
+    }
+    let id = sqlx::query_scalar(
         "insert into certificate (state, username, object_guid, principals, requested_ttl_secs,
              key_fingerprint, public_key, backend, client_addr, user_agent, request_id)
          values ('signing', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -88,8 +146,10 @@ pub async fn begin(db: &PgPool, intent: &Intent<'_>) -> Result<i64, sqlx::Error>
     .bind(intent.client_addr.map(IpNetwork::from))
     .bind(intent.user_agent)
     .bind(intent.request_id)
-    .fetch_one(db)
-    .await
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Begun::Started(id))
 }
 
 /// Marks an intent `failed` or `rejected`, with what went wrong.
@@ -105,14 +165,20 @@ pub async fn fail(db: &PgPool, id: i64, state: &str, failure: &str) -> Result<()
     .map(drop)
 }
 
-/// Records the verified certificate on its intent row.
-pub async fn complete(db: &PgPool, id: i64, issued: &Issued<'_>) -> Result<(), sqlx::Error> {
-    let updated = sqlx::query(
+/// Records the verified certificate on its intent row, inside the caller's transaction;
+/// returns the completed row.
+pub async fn complete(
+    tx: &mut PgConnection,
+    id: i64,
+    issued: &Issued<'_>,
+) -> Result<Row, sqlx::Error> {
+    sqlx::query_as(&format!(
         "update certificate set state = 'issued', serial = $2::numeric, key_id = $3,
              ca_fingerprint = $4, ca_public_key = $5, valid_after = $6, valid_before = $7,
              certificate = $8, issued_at = now()
-         where certificate_id = $1 and state = 'signing'",
-    )
+         where certificate_id = $1 and state = 'signing'
+         returning {COLUMNS}"
+    ))
     .bind(id)
     .bind(issued.serial.to_string())
     .bind(issued.key_id)
@@ -121,52 +187,7 @@ pub async fn complete(db: &PgPool, id: i64, issued: &Issued<'_>) -> Result<(), s
     .bind(issued.valid_after)
     .bind(issued.valid_before)
     .bind(issued.certificate)
-    .execute(db)
-    .await?;
-    if updated.rows_affected() == 1 {
-        Ok(())
-    } else {
-        Err(sqlx::Error::RowNotFound)
-    }
-}
-
-/// Claims `fingerprint` for `username` if nobody has; returns the owner.
-pub async fn claim_key(
-    db: &PgPool,
-    fingerprint: &str,
-    username: &str,
-) -> Result<String, sqlx::Error> {
-    sqlx::query_scalar(
-        "with claimed as (
-             insert into key_owner (key_fingerprint, username) values ($1, $2)
-             on conflict (key_fingerprint) do nothing
-             returning username)
-         select username from claimed
-         union all
-         select username from key_owner where key_fingerprint = $1
-         limit 1",
-    )
-    .bind(fingerprint)
-    .bind(username)
-    .fetch_one(db)
-    .await
-}
-
-pub async fn is_key_revoked(db: &PgPool, fingerprint: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("select exists (select 1 from revoked_key where key_fingerprint = $1)")
-        .bind(fingerprint)
-        .fetch_one(db)
-        .await
-}
-
-/// Certificates asked for by `username` in the last minute.
-pub async fn requests_last_minute(db: &PgPool, username: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "select count(*) from certificate
-         where lower(username) = lower($1) and created_at > now() - interval '1 minute'",
-    )
-    .bind(username)
-    .fetch_one(db)
+    .fetch_one(tx)
     .await
 }
 

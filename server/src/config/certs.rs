@@ -27,7 +27,7 @@ pub struct CertificatesConfig {
     /// Seconds a certificate's start is moved into the past, for hosts whose clocks lag.
     #[serde(default = "defaults::backdate_secs")]
     pub backdate_secs: u64,
-    /// Certificates one person may request per minute.
+    /// Certificates one person may request per minute; 0 for no limit.
     #[serde(default = "defaults::max_per_minute")]
     pub max_per_minute: u32,
     pub embedded: Option<EmbeddedConfig>,

@@ -234,12 +234,6 @@ impl Config {
                 "must be at most 300",
             ));
         }
-        if certs.max_per_minute == 0 {
-            return Err(ConfigError::invalid(
-                "certificates.max_per_minute",
-                "must be at least 1",
-            ));
-        }
         match certs.signer {
             SignerKind::Embedded if certs.embedded.is_none() => Err(ConfigError::invalid(
                 "certificates.embedded",

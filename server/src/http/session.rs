@@ -45,6 +45,7 @@ pub async fn sign_in(
         expires_at: now + absolute,
     };
     session.insert(USER_KEY, &user).await?;
+    session::note_activity(&session).await?;
     session.save().await?;
     tracing::Span::current().record("user", user.username.as_str());
 

@@ -1,9 +1,11 @@
 //! Browser sessions: what a signed-in session holds, the cookie's settings, and the extractor
 //! that handlers use to require a signed-in person.
 //!
-//! The idle timeout is the store's expiry, pushed forward on every request; the absolute
-//! timeout is checked here against the sign-in time kept in the session. Both are enforced on
-//! the server, whatever the browser does with the cookie.
+//! The idle timeout is the store's expiry, pushed forward by activity; the absolute timeout is
+//! checked here against the sign-in time kept in the session. Both are enforced on the server,
+//! whatever the browser does with the cookie. Activity is written back at most every tenth of
+//! the idle timeout (and at least every minute) rather than on every request, since each
+//! write is a database commit: a session may thus idle out up to that much early.
 
 mod store;
 
@@ -27,6 +29,8 @@ pub use store::{PgSessionStore, id_hash};
 
 /// Session key under which the signed-in person is kept.
 pub const USER_KEY: &str = "user";
+/// Session key holding when activity was last written back (Unix seconds).
+const TOUCHED_KEY: &str = "touched";
 
 /// The signed-in person, as stored in the session at sign-in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -123,8 +127,8 @@ pub fn layer(
         .with_same_site(SameSite::Strict)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(idle))
-        // Saving on every request is what pushes the idle deadline forward.
-        .with_always_save(true)
+        // Saved when changed: at sign-in, and when `CurrentUser` notes activity.
+        .with_always_save(false)
 }
 
 /// The signed-in person of this request; refuses with 401 when there is none.
@@ -157,9 +161,28 @@ impl FromRequestParts<AppState> for CurrentUser {
             return Err(ApiError::SessionExpired);
         }
 
+        touch(&session, &state.config.session).await?;
         tracing::Span::current().record("user", user.username.as_str());
         Ok(Self { user, session })
     }
+}
+
+/// Marks the session changed, so that it is saved with a later idle deadline, when activity
+/// was last written back longer ago than a tenth of the idle timeout (at most a minute).
+async fn touch(session: &Session, config: &SessionConfig) -> Result<(), ApiError> {
+    let every = (config.idle_timeout_secs / 10).clamp(0, 60) as i64;
+    let now = Utc::now().timestamp();
+    let touched: Option<i64> = session.get(TOUCHED_KEY).await?;
+    if touched.is_none_or(|at| now - at >= every) {
+        note_activity(session).await?;
+    }
+    Ok(())
+}
+
+/// Notes activity now; the session is saved at the end of the request.
+pub async fn note_activity(session: &Session) -> Result<(), ApiError> {
+    session.insert(TOUCHED_KEY, Utc::now().timestamp()).await?;
+    Ok(())
 }
 
 fn has_cookie(parts: &Parts, name: &str) -> bool {

@@ -1,0 +1,298 @@
+//! Certificate throughput and latency at concurrency 1, 8 and 32: through a release portal
+//! signing with the stack's OpenBao (JWT login), straight at OpenBao's sign endpoint, and
+//! through a portal with the embedded CA. All on this machine, in one run.
+//!
+//! Run by `cargo xtask bench`, which starts the stack and passes `OPSPORTAL_STACK`,
+//! `OPSPORTAL_BIN` and `OPSPORTAL_BENCH_REPORT`. Writes a Markdown report and prints it.
+
+// The bench shares the integration tests' helpers and uses only some of them.
+#[allow(dead_code)]
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use ssh_key::{Algorithm, PrivateKey};
+
+use support::{AppOptions, SignerChoice, psql, stack};
+
+const LEVELS: [usize; 3] = [1, 8, 32];
+/// How long each measurement runs.
+const RUN_FOR: Duration = Duration::from_secs(6);
+/// Distinct keys the requests cycle through.
+const KEYS: usize = 64;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let binary = PathBuf::from(std::env::var("OPSPORTAL_BIN")?);
+    let report_path = PathBuf::from(std::env::var("OPSPORTAL_BENCH_REPORT")?);
+    let keys: Arc<Vec<String>> = Arc::new((0..KEYS).map(|_| new_key()).collect());
+
+    let vault_portal = Portal::start(&binary, SignerChoice::vault_jwt()).await?;
+    let embedded_portal = Portal::start(&binary, SignerChoice::Embedded).await?;
+    let direct = Target::Direct(direct_client()?);
+    let through_vault = Target::Portal(
+        vault_portal.signed_in_client().await?,
+        vault_portal.origin.clone(),
+    );
+    let through_embedded = Target::Portal(
+        embedded_portal.signed_in_client().await?,
+        embedded_portal.origin.clone(),
+    );
+
+    let mut report = String::from("# opsportal certificate benchmark\n\n");
+    writeln!(
+        report,
+        "{} cores; release portal processes and OpenBao's dev server (in-memory storage) on \
+         loopback, the load generator on the same machine. Each cell runs {} s after a warm-up; \
+         requests cycle through {KEYS} Ed25519 keys of one signed-in person.\n",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        RUN_FOR.as_secs()
+    )?;
+    writeln!(
+        report,
+        "| path | concurrency | certificates/s | p50 | p99 |\n|---|---|---|---|---|"
+    )?;
+    let mut at_32 = (0.0, 0.0);
+    for (name, target) in [
+        ("OpenBao `sign/portal` directly", &direct),
+        ("portal, Vault JWT login", &through_vault),
+        ("portal, embedded CA", &through_embedded),
+    ] {
+        for &concurrency in &LEVELS {
+            run(target, concurrency, &keys, Duration::from_secs(1)).await?;
+            let result = run(target, concurrency, &keys, RUN_FOR).await?;
+            writeln!(
+                report,
+                "| {name} | {concurrency} | {:.0} | {:.1} ms | {:.1} ms |",
+                result.rate,
+                result.p50.as_secs_f64() * 1000.0,
+                result.p99.as_secs_f64() * 1000.0
+            )?;
+            if concurrency == 32 {
+                match target {
+                    Target::Direct(_) => at_32.0 = result.rate,
+                    Target::Portal(_, origin) if *origin == vault_portal.origin => {
+                        at_32.1 = result.rate
+                    }
+                    Target::Portal(..) => {}
+                }
+            }
+        }
+    }
+    writeln!(
+        report,
+        "\nAt concurrency 32 the portal keeps **{:.0}%** of OpenBao's own signing throughput \
+         (target: at least 80%).\n",
+        100.0 * at_32.1 / at_32.0
+    )?;
+    drop(vault_portal);
+    drop(embedded_portal);
+
+    std::fs::create_dir_all(report_path.parent().unwrap_or(Path::new(".")))?;
+    std::fs::write(&report_path, &report)?;
+    println!("{report}");
+    println!("report written to {}", report_path.display());
+    Ok(())
+}
+
+fn new_key() -> String {
+    let key = PrivateKey::random(&mut rand::rngs::OsRng, Algorithm::Ed25519).expect("key");
+    key.public_key().to_openssh().expect("OpenSSH line")
+}
+
+enum Target {
+    /// OpenBao with the root token.
+    Direct(reqwest::Client),
+    /// A portal, with a signed-in client.
+    Portal(reqwest::Client, String),
+}
+
+fn direct_client() -> anyhow::Result<reqwest::Client> {
+    let pem = std::fs::read(&stack().vault.ca_file)?;
+    Ok(reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem)?)
+        .build()?)
+}
+
+struct Outcome {
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+async fn run(
+    target: &Target,
+    concurrency: usize,
+    keys: &Arc<Vec<String>>,
+    run_for: Duration,
+) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let deadline = started + run_for;
+    let mut workers = Vec::with_capacity(concurrency);
+    for worker in 0..concurrency {
+        let request = match target {
+            Target::Direct(client) => Request::Direct(client.clone()),
+            Target::Portal(client, origin) => Request::Portal(client.clone(), origin.clone()),
+        };
+        let keys = Arc::clone(keys);
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = worker;
+            while Instant::now() < deadline {
+                let key = &keys[n % keys.len()];
+                n += concurrency;
+                let sent = Instant::now();
+                request.send(key).await?;
+                latencies.push(sent.elapsed());
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await??);
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    anyhow::ensure!(!latencies.is_empty(), "no request finished");
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+    Ok(Outcome {
+        rate: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50: at(0.5),
+        p99: at(0.99),
+    })
+}
+
+enum Request {
+    Direct(reqwest::Client),
+    Portal(reqwest::Client, String),
+}
+
+impl Request {
+    async fn send(&self, key: &str) -> anyhow::Result<()> {
+        let response = match self {
+            Self::Direct(client) => {
+                let vault = &stack().vault;
+                client
+                    .post(format!(
+                        "{}/v1/{}/sign/{}",
+                        vault.addr, vault.ssh_mount, vault.ssh_role
+                    ))
+                    .header("X-Vault-Token", &vault.root_token)
+                    .json(&json!({
+                        "public_key": key,
+                        "cert_type": "user",
+                        "valid_principals": "root",
+                        "ttl": "3600s",
+                        "extensions": { "permit-pty": "" },
+                    }))
+                    .send()
+                    .await?
+            }
+            Self::Portal(client, origin) => {
+                client
+                    .post(format!("{origin}/api/certificates"))
+                    .json(&json!({ "public_key": key, "principals": ["root"] }))
+                    .send()
+                    .await?
+            }
+        };
+        let status = response.status();
+        let body: Value = response.json().await?;
+        anyhow::ensure!(status.is_success(), "{status}: {body}");
+        Ok(())
+    }
+}
+
+/// A release portal as its own process, on a fresh database.
+struct Portal {
+    child: Child,
+    origin: String,
+    database: String,
+}
+
+impl Portal {
+    async fn start(binary: &Path, signer: SignerChoice) -> anyhow::Result<Self> {
+        let database = format!("opsportal_bench_{}", uuid::Uuid::new_v4().simple());
+        psql(&format!("create database {database}"));
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        let origin = format!("http://{addr}");
+        let options = AppOptions {
+            signer,
+            // The load generator is one person asking for thousands of certificates.
+            max_certificates_per_minute: 0,
+            db_max_connections: 20,
+            ..AppOptions::default()
+        };
+        let config = std::env::temp_dir().join(format!("{database}.toml"));
+        std::fs::write(
+            &config,
+            support::config_toml(&options, &database, addr, &origin),
+        )?;
+        let child = Command::new(binary)
+            .arg("--config")
+            .arg(&config)
+            .args(["serve", "--migrate"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let portal = Self {
+            child,
+            origin,
+            database,
+        };
+        let probe = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = probe.get(format!("{}/readyz", portal.origin)).send().await;
+            if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
+                return Ok(portal);
+            }
+            anyhow::ensure!(Instant::now() < deadline, "the portal did not become ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn signed_in_client(&self) -> anyhow::Result<reqwest::Client> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            opsportal_shared::CSRF_HEADER,
+            opsportal_shared::CSRF_HEADER_VALUE.parse()?,
+        );
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .pool_max_idle_per_host(64)
+            .build()?;
+        let response = client
+            .post(format!("{}/api/session", self.origin))
+            .json(&json!({ "username": "alice", "password": stack().person("alice").password }))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status() == StatusCode::OK,
+            "sign-in: {}",
+            response.status()
+        );
+        Ok(client)
+    }
+}
+
+impl Drop for Portal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        psql(&format!(
+            "drop database if exists {} with (force)",
+            self.database
+        ));
+    }
+}
