@@ -5,6 +5,8 @@ use std::time::Duration;
 use fantoccini::Locator;
 
 use crate::support::browser::Browser;
+use crate::support::keys::KeyPair;
+use crate::support::sshd::Sshd;
 use crate::support::{TestApp, stack};
 
 #[tokio::test]
@@ -105,6 +107,207 @@ async fn a_person_signs_in_on_the_real_page_and_sees_their_access() {
         .unwrap();
     assert_eq!(app.session_rows().await, 0);
     assert_eq!(app.audit("sign_out").await.len(), 1);
+
+    browser.close().await;
+}
+
+async fn sign_in(c: &fantoccini::Client, app: &TestApp, username: &str) {
+    c.goto(&app.url("/sign-in")).await.unwrap();
+    let field = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Id("username"))
+        .await
+        .unwrap();
+    field.send_keys(username).await.unwrap();
+    let password = c.find(Locator::Id("password")).await.unwrap();
+    password
+        .send_keys(&stack().person(username).password)
+        .await
+        .unwrap();
+    c.find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("me-name"))
+        .await
+        .unwrap();
+}
+
+/// Requests a certificate with the form as it stands and returns the certificate line.
+async fn request_and_read(c: &fantoccini::Client) -> String {
+    c.find(Locator::Id("request-certificate"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("issued"))
+        .await
+        .expect("the certificate is shown");
+    c.find(Locator::Id("certificate-text"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_person_gets_a_certificate_in_the_browser_and_logs_in_with_it() {
+    let app = TestApp::start().await;
+    let sshd = Sshd::start(&["root", "zone-webservers"]);
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    sign_in(c, &app, "zoe").await;
+
+    // The pasted-key path, from the navigation.
+    c.find(Locator::LinkText("Certificates"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let textarea = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("public-key"))
+        .await
+        .unwrap();
+    let key = KeyPair::ed25519();
+    textarea.send_keys(&key.public).await.unwrap();
+    let shown = request_and_read(c).await;
+    assert!(
+        shown.starts_with("ssh-ed25519-cert-v01@openssh.com "),
+        "{shown}"
+    );
+    c.find(Locator::Id("download-certificate"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let downloaded = browser.downloaded("id_ed25519-cert.pub").await;
+    assert_eq!(
+        downloaded.trim(),
+        shown.trim(),
+        "the download is the certificate shown"
+    );
+    let details = c
+        .find(Locator::Id("certificate-details"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(details.contains("Key ID: \"portal-zoe-"), "{details}");
+    let config = c
+        .find(Locator::Id("ssh-config"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        config.contains("CertificateFile ~/.ssh/id_ed25519-cert.pub")
+            && config.contains("IdentitiesOnly yes"),
+        "{config}"
+    );
+    let countdown = c
+        .find(Locator::Id("countdown"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(countdown.starts_with("expires in "), "{countdown}");
+
+    let cert = key.save_certificate(&downloaded);
+    let login = sshd.login(&key.private_key, &cert);
+    assert!(
+        login.status.success(),
+        "ssh: {}",
+        String::from_utf8_lossy(&login.stderr)
+    );
+    let rows = c
+        .find_all(Locator::Css("#my-certificates tbody tr.cert-row"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "my certificates lists it");
+
+    // The in-browser key pair path: the private key never reaches the portal.
+    c.refresh().await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("generate-key"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let public = c
+        .find(Locator::Id("public-key"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(public.starts_with("ssh-ed25519 "), "{public}");
+    let certificate = request_and_read(c).await;
+    let link = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("download-private-key"))
+        .await
+        .unwrap();
+    let href = link.attr("href").await.unwrap().unwrap_or_default();
+    assert!(
+        href.starts_with("blob:"),
+        "made and kept in the page: {href}"
+    );
+    link.click().await.unwrap();
+    let private = browser.downloaded("id_ed25519").await;
+    assert!(
+        private.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"),
+        "the private key downloads"
+    );
+    let leaked: i64 =
+        sqlx::query_scalar("select count(*) from certificate where public_key like '%PRIVATE%'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(leaked, 0);
+    let audit_text: String =
+        sqlx::query_scalar("select coalesce(string_agg(detail::text, ''), '') from audit_event")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let body = private.lines().nth(1).unwrap_or_default();
+    assert!(
+        !audit_text.contains(body),
+        "no trace of the private key in the audit trail"
+    );
+
+    let generated = KeyPair::from_private(&private, &public);
+    let cert = generated.save_certificate(&certificate);
+    let login = sshd.login(&generated.private_key, &cert);
+    assert!(
+        login.status.success(),
+        "ssh with the browser's key: {}",
+        String::from_utf8_lossy(&login.stderr)
+    );
+    assert_eq!(
+        app.count("select count(*) from certificate where state = 'issued'")
+            .await,
+        2
+    );
 
     browser.close().await;
 }

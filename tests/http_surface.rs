@@ -16,7 +16,7 @@ async fn health_and_readiness_report_the_dependencies() {
     assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
     assert_eq!(
         ready.body["checks"],
-        json!({ "database": "ok", "directory": "ok" })
+        json!({ "database": "ok", "directory": "ok", "signer": "ok" })
     );
 }
 

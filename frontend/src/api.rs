@@ -1,6 +1,10 @@
 //! Every call to the portal's JSON API, with its error body decoded.
 
 use opsportal_shared::auth::{Me, SignInRequest};
+use opsportal_shared::certs::{
+    CertificatePolicy, CertificateSummary, IssueRequest, IssuedCertificate, RevokeKeyRequest,
+    RevokeOutcome, RevokeRequest,
+};
 use opsportal_shared::error::ErrorBody;
 use opsportal_shared::{CSRF_HEADER, CSRF_HEADER_VALUE};
 use serde::Serialize;
@@ -27,6 +31,25 @@ impl ApiError {
             request_id: None,
         }
     }
+
+    /// A problem found in the page before anything was sent, e.g. an empty form field.
+    pub fn local(message: impl Into<String>) -> Self {
+        Self {
+            status: 0,
+            code: "local".into(),
+            message: message.into(),
+            request_id: None,
+        }
+    }
+}
+
+/// What the certificate administration list is narrowed to; empty fields match everything.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CertificateFilter {
+    pub user: String,
+    pub principal: String,
+    pub state: String,
+    pub limit: u32,
 }
 
 pub async fn me() -> Result<Me, ApiError> {
@@ -46,6 +69,88 @@ pub async fn sign_out() -> Result<(), ApiError> {
     call_raw("DELETE", "/api/session", None::<&()>)
         .await
         .map(drop)
+}
+
+pub async fn certificate_policy() -> Result<CertificatePolicy, ApiError> {
+    call("GET", "/api/certificates/policy", None::<&()>).await
+}
+
+pub async fn issue_certificate(request: IssueRequest) -> Result<IssuedCertificate, ApiError> {
+    call("POST", "/api/certificates", Some(&request)).await
+}
+
+pub async fn my_certificates() -> Result<Vec<CertificateSummary>, ApiError> {
+    call("GET", "/api/certificates", None::<&()>).await
+}
+
+pub async fn certificate(id: i64) -> Result<IssuedCertificate, ApiError> {
+    call("GET", &format!("/api/certificates/{id}"), None::<&()>).await
+}
+
+/// Where the browser downloads a certificate file from; the server names the file.
+pub fn certificate_download_path(id: i64) -> String {
+    format!("/api/certificates/{id}/download")
+}
+
+pub async fn all_certificates(
+    filter: CertificateFilter,
+) -> Result<Vec<CertificateSummary>, ApiError> {
+    let mut path = format!("/api/admin/certificates?limit={}", filter.limit);
+    for (name, value) in [
+        ("user", &filter.user),
+        ("principal", &filter.principal),
+        ("state", &filter.state),
+    ] {
+        let value = value.trim();
+        if !value.is_empty() {
+            path.push_str(&format!("&{name}={}", encode(value)));
+        }
+    }
+    call("GET", &path, None::<&()>).await
+}
+
+pub async fn revoke_certificate(
+    id: i64,
+    reason: Option<String>,
+) -> Result<RevokeOutcome, ApiError> {
+    call(
+        "POST",
+        &format!("/api/admin/certificates/{id}/revoke"),
+        Some(&RevokeRequest { reason }),
+    )
+    .await
+}
+
+pub async fn revoke_person(
+    username: String,
+    reason: Option<String>,
+) -> Result<RevokeOutcome, ApiError> {
+    call(
+        "POST",
+        &format!("/api/admin/people/{}/revoke", encode(&username)),
+        Some(&RevokeRequest { reason }),
+    )
+    .await
+}
+
+pub async fn revoke_key(
+    key_fingerprint: String,
+    reason: Option<String>,
+) -> Result<RevokeOutcome, ApiError> {
+    call(
+        "POST",
+        "/api/admin/keys/revoke",
+        Some(&RevokeKeyRequest {
+            key_fingerprint,
+            reason,
+        }),
+    )
+    .await
+}
+
+/// Percent-encodes a query value or path segment: usernames may hold `/`, `&` or `#`.
+fn encode(value: &str) -> String {
+    js_sys::encode_uri_component(value).into()
 }
 
 async fn call<T: DeserializeOwned>(

@@ -1,12 +1,17 @@
 //! The opsportal browser app: Leptos, rendered on the client, compiled to WebAssembly.
 //!
 //! [`App`] holds the routes; `pages/` has one module per route, `components/` the parts they
-//! share, [`api`] every call to the server and [`auth`] who is signed in.
+//! share, [`api`] every call to the server and [`auth`] who is signed in. [`browser`] wraps the
+//! browser features the pages use, [`keygen`] makes SSH key pairs and [`time`] puts times in
+//! words.
 
 mod api;
 mod auth;
+mod browser;
 mod components;
+mod keygen;
 mod pages;
+mod time;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -14,7 +19,10 @@ use leptos_router::path;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::components::shell::Shell;
-use crate::pages::{home::Home, me::MePage, not_found::NotFound, sign_in::SignInPage};
+use crate::pages::{
+    admin_certificates::AdminCertificatesPage, certificates::CertificatesPage, home::Home,
+    me::MePage, not_found::NotFound, sign_in::SignInPage,
+};
 
 /// Entry point, run by wasm-bindgen when the module loads.
 #[wasm_bindgen(start)]
@@ -33,6 +41,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=Home />
                     <Route path=path!("/sign-in") view=SignInPage />
                     <Route path=path!("/me") view=MePage />
+                    <Route path=path!("/certificates") view=CertificatesPage />
+                    <Route path=path!("/admin/certificates") view=AdminCertificatesPage />
                 </Routes>
             </Shell>
         </Router>

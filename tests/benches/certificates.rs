@@ -67,10 +67,19 @@ async fn main() -> anyhow::Result<()> {
     ] {
         for &concurrency in &LEVELS {
             run(target, concurrency, &keys, Duration::from_secs(1)).await?;
+            let portal_pid = match target {
+                Target::Portal(_, origin) if *origin == vault_portal.origin => {
+                    Some(vault_portal.child.id())
+                }
+                Target::Portal(..) => Some(embedded_portal.child.id()),
+                Target::Direct(_) => None,
+            };
+            let before = CpuUse::now(portal_pid);
             let result = run(target, concurrency, &keys, RUN_FOR).await?;
+            let cpu = CpuUse::now(portal_pid).since(&before, result.count);
             writeln!(
                 report,
-                "| {name} | {concurrency} | {:.0} | {:.1} ms | {:.1} ms |",
+                "| {name} | {concurrency} | {:.0} | {:.1} ms | {:.1} ms | {cpu} |",
                 result.rate,
                 result.p50.as_secs_f64() * 1000.0,
                 result.p99.as_secs_f64() * 1000.0
@@ -122,6 +131,7 @@ fn direct_client() -> anyhow::Result<reqwest::Client> {
 }
 
 struct Outcome {
+    count: usize,
     rate: f64,
     p50: Duration,
     p99: Duration,
@@ -164,6 +174,7 @@ async fn run(
     anyhow::ensure!(!latencies.is_empty(), "no request finished");
     let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
     Ok(Outcome {
+        count: latencies.len(),
         rate: latencies.len() as f64 / elapsed.as_secs_f64(),
         p50: at(0.5),
         p99: at(0.99),
@@ -209,6 +220,70 @@ impl Request {
         anyhow::ensure!(status.is_success(), "{status}: {body}");
         Ok(())
     }
+}
+
+/// CPU time used so far by the portal, OpenBao and PostgreSQL, in clock ticks.
+struct CpuUse {
+    portal: u64,
+    openbao: u64,
+    postgres: u64,
+}
+
+impl CpuUse {
+    fn now(portal: Option<u32>) -> Self {
+        let mut openbao = 0;
+        let mut postgres = 0;
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            match std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .unwrap_or_default()
+                .trim()
+            {
+                "bao" | "openbao" => openbao += ticks(pid),
+                "postgres" => postgres += ticks(pid),
+                _ => {}
+            }
+        }
+        Self {
+            portal: portal.map_or(0, ticks),
+            openbao,
+            postgres,
+        }
+    }
+
+    /// Per certificate since `before`, formatted for the report.
+    fn since(&self, before: &Self, count: usize) -> String {
+        // Linux reports CPU time in ticks of 1/100 s.
+        let per =
+            |now: u64, then: u64| now.saturating_sub(then) as f64 * 10.0 / count.max(1) as f64;
+        format!(
+            "{:.2} / {:.2} / {:.2}",
+            per(self.portal, before.portal),
+            per(self.openbao, before.openbao),
+            per(self.postgres, before.postgres)
+        )
+    }
+}
+
+/// utime + stime of `pid`, in clock ticks.
+fn ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
 }
 
 /// A release portal as its own process, on a fresh database.

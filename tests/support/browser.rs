@@ -10,6 +10,8 @@ use serde_json::json;
 /// A chromedriver process and a browser session; both end on drop.
 pub struct Browser {
     pub client: Client,
+    /// Where the browser saves downloads.
+    pub downloads: std::path::PathBuf,
     driver: Child,
     profile: std::path::PathBuf,
 }
@@ -28,8 +30,15 @@ impl Browser {
             .expect("chromedriver (Debian package chromium-driver) runs");
         let profile =
             std::env::temp_dir().join(format!("opsportal-chromium-{}", uuid::Uuid::new_v4()));
+        let downloads = profile.with_extension("downloads");
+        std::fs::create_dir_all(&downloads).unwrap();
         let capabilities = json!({
             "goog:chromeOptions": {
+                "prefs": {
+                    "download.default_directory": downloads.display().to_string(),
+                    "download.prompt_for_download": false,
+                    "download.directory_upgrade": true,
+                },
                 "binary": "/usr/bin/chromium",
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu",
@@ -52,6 +61,7 @@ impl Browser {
                 Ok(client) => {
                     return Self {
                         client,
+                        downloads,
                         driver,
                         profile,
                     };
@@ -61,6 +71,24 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         panic!("cannot start a browser session: {last_error:?}");
+    }
+
+    /// Waits for the browser to have saved `name` in its download folder; returns the text.
+    pub async fn downloaded(&self, name: &str) -> String {
+        let path = self.downloads.join(name);
+        for _ in 0..100 {
+            if let Some(text) = std::fs::read_to_string(&path)
+                .ok()
+                .filter(|t| !t.is_empty())
+            {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the browser saved no {name} in {}",
+            self.downloads.display()
+        );
     }
 
     /// Ends the session cleanly (drop only kills the processes).
@@ -74,5 +102,6 @@ impl Drop for Browser {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
+        let _ = std::fs::remove_dir_all(&self.downloads);
     }
 }

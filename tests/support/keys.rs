@@ -32,6 +32,22 @@ impl KeyPair {
         }
     }
 
+    /// A key pair from its OpenSSH texts, e.g. one made in the browser.
+    pub fn from_private(private: &str, public: &str) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("opsportal-key-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let private_key = dir.join("id_key");
+        std::fs::write(&private_key, private).unwrap();
+        std::fs::set_permissions(&private_key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::write(private_key.with_extension("pub"), format!("{public}\n")).unwrap();
+        Self {
+            dir,
+            private_key,
+            public: public.trim().to_owned(),
+        }
+    }
+
     /// Saves `certificate` beside the private key, as OpenSSH expects it; returns the path.
     pub fn save_certificate(&self, certificate: &str) -> PathBuf {
         let path = self.dir.join("id_key-cert.pub");

@@ -1,4 +1,9 @@
-//! Parts shared by several pages.
+//! Parts shared by several pages, and small widgets not tied to any one of them.
 
+pub mod certificate_table;
+pub mod copy_button;
+pub mod countdown;
 pub mod error_note;
 pub mod shell;
+pub mod signed_in;
+pub mod state_badge;

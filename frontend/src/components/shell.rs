@@ -10,18 +10,30 @@ use opsportal_shared::auth::Role;
 use crate::api;
 use crate::auth::use_auth;
 
-/// A navigation entry, shown to people holding `role` (or everyone when `None`).
+/// A navigation entry, shown to people holding any of `roles` (or everyone when empty).
 struct NavItem {
     href: &'static str,
     label: &'static str,
-    role: Option<Role>,
+    roles: &'static [Role],
 }
 
-const NAV: &[NavItem] = &[NavItem {
-    href: "/me",
-    label: "My access",
-    role: None,
-}];
+const NAV: &[NavItem] = &[
+    NavItem {
+        href: "/me",
+        label: "My access",
+        roles: &[],
+    },
+    NavItem {
+        href: "/certificates",
+        label: "Certificates",
+        roles: &[Role::User],
+    },
+    NavItem {
+        href: "/admin/certificates",
+        label: "All certificates",
+        roles: &[Role::Admin, Role::Auditor],
+    },
+];
 
 #[component]
 pub fn Shell(children: Children) -> impl IntoView {
@@ -42,7 +54,9 @@ pub fn Shell(children: Children) -> impl IntoView {
         auth.me().map(|me| {
             let items: Vec<_> = NAV
                 .iter()
-                .filter(|item| item.role.is_none_or(|role| me.roles.contains(&role)))
+                .filter(|item| {
+                    item.roles.is_empty() || item.roles.iter().any(|r| me.roles.contains(r))
+                })
                 .map(|item| view! { <A href=item.href>{item.label}</A> })
                 .collect();
             let name = me

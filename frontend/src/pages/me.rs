@@ -1,19 +1,13 @@
 //! `/me`: who you are to the portal: name, groups, roles and the SSH principals you may get.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 use opsportal_shared::auth::Me;
 
-use crate::auth::{Auth, use_auth};
+use crate::components::signed_in::SignedIn;
 
 #[component]
 pub fn MePage() -> impl IntoView {
-    let auth = use_auth();
-    move || match auth.0.get() {
-        Auth::Unknown => view! { <p class="muted">"Loading…"</p> }.into_any(),
-        Auth::SignedOut => view! { <Redirect path="/sign-in" /> }.into_any(),
-        Auth::SignedIn(me) => view! { <Profile me=me /> }.into_any(),
-    }
+    view! { <SignedIn page=|me| view! { <Profile me=me /> } /> }
 }
 
 #[component]

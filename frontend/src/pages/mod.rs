@@ -1,5 +1,7 @@
 //! One module per route.
 
+pub mod admin_certificates;
+pub mod certificates;
 pub mod home;
 pub mod me;
 pub mod not_found;
