@@ -474,3 +474,37 @@ async fn a_certificate_that_cannot_be_recorded_is_not_handed_out_and_leaves_a_tr
     assert_eq!(rows[0]["state"], "unfinished");
     assert_eq!(rows[0]["serial"], Value::Null);
 }
+
+#[tokio::test]
+async fn a_person_asking_for_too_many_certificates_is_told_to_wait() {
+    let app = TestApp::with(AppOptions {
+        max_certificates_per_minute: 2,
+        ..AppOptions::default()
+    })
+    .await;
+    let alice = app.client();
+    alice.sign_in_as("alice").await;
+    let key = KeyPair::ed25519();
+    for _ in 0..2 {
+        assert_eq!(
+            alice.issue(&key.public, None, Some(60)).await.status,
+            StatusCode::CREATED
+        );
+    }
+    let message = alice
+        .issue(&key.public, None, Some(60))
+        .await
+        .expect_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert!(message.contains("last minute"), "{message}");
+    // Another person is not affected.
+    let grace = app.client();
+    grace.sign_in_as("grace").await;
+    assert_eq!(
+        grace
+            .issue(&KeyPair::ed25519().public, None, Some(60))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    assert_eq!(app.count("select count(*) from certificate").await, 3);
+}

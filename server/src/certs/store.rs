@@ -80,61 +80,44 @@ pub enum Begun {
     TooMany,
 }
 
-/// In one transaction (one commit): refuses a revoked key, a key another person owns, or a
+/// In one statement (one commit): refuses a revoked key, a key another person owns, or a
 /// person over `max_per_minute` (0: no limit); otherwise claims the key and writes the intent
-/// row.
+/// row. One statement rather than a transaction of five, because this runs for every
+/// certificate.
 pub async fn begin(
     db: &PgPool,
     intent: &Intent<'_>,
     max_per_minute: u32,
 ) -> Result<Begun, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let revoked: bool =
-        sqlx::query_scalar("select exists (select 1 from revoked_key where key_fingerprint = $1)")
-            .bind(intent.key_fingerprint)
-            .fetch_one(&mut *tx)
-            .await?;
-    if revoked {
-        return Ok(Begun::KeyRevoked);
-    }
-    let owner: String = sqlx::query_scalar(
-        "with claimed as (
-             insert into key_owner (key_fingerprint, username) values ($1, $2)
+    let (revoked, owner, id): (bool, Option<String>, Option<i64>) = sqlx::query_as(
+        "with
+           revoked as (
+             select exists (select 1 from revoked_key where key_fingerprint = $5) as yes),
+           claimed as (
+             insert into key_owner (key_fingerprint, username)
+             select $5, $1 where not (select yes from revoked)
              on conflict (key_fingerprint) do nothing
-             returning username)
-         select username from claimed
-         union all
-         select username from key_owner where key_fingerprint = $1
-         limit 1",
-    )
-    .bind(intent.key_fingerprint)
-    .bind(intent.username)
-    .fetch_one(&mut *tx)
-    .await?;
-    if !owner.eq_ignore_ascii_case(intent.username) {
-        return Ok(Begun::KeyOfAnother(owner));
-    }
-    if max_per_minute > 0 {
-        // Counts no further than the limit, so the check costs the same however busy.
-        let recent: i64 = sqlx::query_scalar(
-            "select count(*) from (
-                 select 1 from certificate
-                 where lower(username) = lower($1) and created_at > now() - interval '1 minute'
-                 limit $2) recent",
-        )
-        .bind(intent.username)
-        .bind(i64::from(max_per_minute))
-        .fetch_one(&mut *tx)
-        .await?;
-        if recent >= i64::from(max_per_minute) {
-            return Ok(Begun::TooMany);
-        }
-    }
-    let id = sqlx::query_scalar(
-        "insert into certificate (state, username, object_guid, principals, requested_ttl_secs,
-             key_fingerprint, public_key, backend, client_addr, user_agent, request_id)
-         values ('signing', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         returning certificate_id",
+             returning username),
+           owner as (
+             select coalesce((select username from claimed),
+                             (select username from key_owner where key_fingerprint = $5)) as username),
+           recent as (
+             -- Counts no further than the limit, so the check costs the same however busy.
+             select count(*) as n from (
+               select 1 from certificate
+               where lower(username) = lower($1) and created_at > now() - interval '1 minute'
+               limit $11) r),
+           started as (
+             insert into certificate (state, username, object_guid, principals,
+                 requested_ttl_secs, key_fingerprint, public_key, backend, client_addr,
+                 user_agent, request_id)
+             select 'signing', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
+             where not (select yes from revoked)
+               and lower((select username from owner)) = lower($1)
+               and ($11 = 0 or (select n from recent) < $11)
+             returning certificate_id)
+         select (select yes from revoked), (select username from owner),
+                (select certificate_id from started)",
     )
     .bind(intent.username)
     .bind(intent.object_guid)
@@ -146,10 +129,16 @@ pub async fn begin(
     .bind(intent.client_addr.map(IpNetwork::from))
     .bind(intent.user_agent)
     .bind(intent.request_id)
-    .fetch_one(&mut *tx)
+    .bind(i64::from(max_per_minute))
+    .fetch_one(db)
     .await?;
-    tx.commit().await?;
-    Ok(Begun::Started(id))
+    Ok(match (revoked, owner, id) {
+        (true, _, _) => Begun::KeyRevoked,
+        (false, _, Some(id)) => Begun::Started(id),
+        (false, Some(owner), None) if owner.eq_ignore_ascii_case(intent.username) => Begun::TooMany,
+        // Claimed by someone else, perhaps by a request running at this very moment.
+        (false, owner, None) => Begun::KeyOfAnother(owner.unwrap_or_default()),
+    })
 }
 
 /// Marks an intent `failed` or `rejected`, with what went wrong.
