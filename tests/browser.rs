@@ -63,24 +63,12 @@ async fn a_person_signs_in_on_the_real_page_and_sees_their_access() {
         .expect("the me page");
     assert_eq!(name.text().await.unwrap(), "Zoe Tester");
     assert_eq!(c.current_url().await.unwrap().path(), "/me");
-    let principals = c
-        .find(Locator::Id("principals"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let principals = text_of(c, "principals").await;
     assert!(
         principals.contains("root") && principals.contains("zone-webservers"),
         "{principals}"
     );
-    let roles = c
-        .find(Locator::Id("roles"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let roles = text_of(c, "roles").await;
     assert_eq!(roles.trim().to_lowercase(), "user");
 
     // The session cookie is invisible to scripts (HttpOnly).
@@ -109,6 +97,11 @@ async fn a_person_signs_in_on_the_real_page_and_sees_their_access() {
     assert_eq!(app.audit("sign_out").await.len(), 1);
 
     browser.close().await;
+}
+
+/// The text of the element with `id`.
+async fn text_of(c: &fantoccini::Client, id: &str) -> String {
+    c.find(Locator::Id(id)).await.unwrap().text().await.unwrap()
 }
 
 async fn sign_in(c: &fantoccini::Client, app: &TestApp, username: &str) {
@@ -151,12 +144,7 @@ async fn request_and_read(c: &fantoccini::Client) -> String {
         .for_element(Locator::Id("issued"))
         .await
         .expect("the certificate is shown");
-    c.find(Locator::Id("certificate-text"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    text_of(c, "certificate-text").await
 }
 
 #[tokio::test]
@@ -199,33 +187,15 @@ async fn a_person_gets_a_certificate_in_the_browser_and_logs_in_with_it() {
         shown.trim(),
         "the download is the certificate shown"
     );
-    let details = c
-        .find(Locator::Id("certificate-details"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let details = text_of(c, "certificate-details").await;
     assert!(details.contains("Key ID: \"portal-zoe-"), "{details}");
-    let config = c
-        .find(Locator::Id("ssh-config"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let config = text_of(c, "ssh-config").await;
     assert!(
         config.contains("CertificateFile ~/.ssh/id_ed25519-cert.pub")
             && config.contains("IdentitiesOnly yes"),
         "{config}"
     );
-    let countdown = c
-        .find(Locator::Id("countdown"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let countdown = text_of(c, "countdown").await;
     assert!(countdown.starts_with("expires in "), "{countdown}");
 
     let cert = key.save_certificate(&downloaded);

@@ -5,22 +5,23 @@
 //! Run by `cargo xtask bench`, which starts the stack and passes `OPSPORTAL_STACK`,
 //! `OPSPORTAL_BIN` and `OPSPORTAL_BENCH_REPORT`. Writes a Markdown report and prints it.
 
-// The bench shares the integration tests' helpers and uses only some of them.
+// The benches share the integration tests' helpers and their own, and use only some of them.
+#[allow(dead_code)]
+mod common;
 #[allow(dead_code)]
 #[path = "../support/mod.rs"]
 mod support;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 use ssh_key::{Algorithm, PrivateKey};
 
-use support::{AppOptions, SignerChoice, psql, stack};
+use common::Portal;
+use support::{AppOptions, SignerChoice, stack};
 
 const LEVELS: [usize; 3] = [1, 8, 32];
 /// How long each measurement runs.
@@ -34,15 +35,15 @@ async fn main() -> anyhow::Result<()> {
     let report_path = PathBuf::from(std::env::var("OPSPORTAL_BENCH_REPORT")?);
     let keys: Arc<Vec<String>> = Arc::new((0..KEYS).map(|_| new_key()).collect());
 
-    let vault_portal = Portal::start(&binary, SignerChoice::vault_jwt()).await?;
-    let embedded_portal = Portal::start(&binary, SignerChoice::Embedded).await?;
+    let vault_portal = Portal::start(&binary, &options(SignerChoice::vault_jwt())).await?;
+    let embedded_portal = Portal::start(&binary, &options(SignerChoice::Embedded)).await?;
     let direct = Target::Direct(direct_client()?, person_token().await?);
     let through_vault = Target::Portal(
-        vault_portal.signed_in_client().await?,
+        vault_portal.signed_in("alice").await?,
         vault_portal.origin.clone(),
     );
     let through_embedded = Target::Portal(
-        embedded_portal.signed_in_client().await?,
+        embedded_portal.signed_in("alice").await?,
         embedded_portal.origin.clone(),
     );
 
@@ -311,88 +312,12 @@ fn ticks(pid: u32) -> u64 {
     field(11) + field(12)
 }
 
-/// A release portal as its own process, on a fresh database.
-struct Portal {
-    child: Child,
-    origin: String,
-    database: String,
-}
-
-impl Portal {
-    async fn start(binary: &Path, signer: SignerChoice) -> anyhow::Result<Self> {
-        let database = format!("opsportal_bench_{}", uuid::Uuid::new_v4().simple());
-        psql(&format!("create database {database}"));
-        let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-        let origin = format!("http://{addr}");
-        let options = AppOptions {
-            signer,
-            // The load generator is one person asking for thousands of certificates.
-            max_certificates_per_minute: 0,
-            db_max_connections: 20,
-            ..AppOptions::default()
-        };
-        let config = std::env::temp_dir().join(format!("{database}.toml"));
-        std::fs::write(
-            &config,
-            support::config_toml(&options, &database, addr, &origin),
-        )?;
-        let child = Command::new(binary)
-            .arg("--config")
-            .arg(&config)
-            .args(["serve", "--migrate"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let portal = Self {
-            child,
-            origin,
-            database,
-        };
-        let probe = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let ready = probe.get(format!("{}/readyz", portal.origin)).send().await;
-            if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
-                return Ok(portal);
-            }
-            anyhow::ensure!(Instant::now() < deadline, "the portal did not become ready");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn signed_in_client(&self) -> anyhow::Result<reqwest::Client> {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            opsportal_shared::CSRF_HEADER,
-            opsportal_shared::CSRF_HEADER_VALUE.parse()?,
-        );
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .default_headers(headers)
-            .pool_max_idle_per_host(64)
-            .build()?;
-        let response = client
-            .post(format!("{}/api/session", self.origin))
-            .json(&json!({ "username": "alice", "password": stack().person("alice").password }))
-            .send()
-            .await?;
-        anyhow::ensure!(
-            response.status() == StatusCode::OK,
-            "sign-in: {}",
-            response.status()
-        );
-        Ok(client)
-    }
-}
-
-impl Drop for Portal {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        psql(&format!(
-            "drop database if exists {} with (force)",
-            self.database
-        ));
+fn options(signer: SignerChoice) -> AppOptions {
+    AppOptions {
+        signer,
+        // The load generator is one person asking for thousands of certificates.
+        max_certificates_per_minute: 0,
+        db_max_connections: 20,
+        ..AppOptions::default()
     }
 }

@@ -6,14 +6,16 @@
 //! stack and passes `OPSPORTAL_STACK`, `OPSPORTAL_BIN` and `OPSPORTAL_BENCH_REPORT`. Writes a
 //! Markdown report and prints it.
 
-// The bench shares the integration tests' helpers and uses only some of them.
+// The benches share the integration tests' helpers and their own, and use only some of them.
+#[allow(dead_code)]
+mod common;
 #[allow(dead_code)]
 #[path = "../support/mod.rs"]
 mod support;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
@@ -21,8 +23,9 @@ use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
 use reqwest::StatusCode;
 use serde_json::json;
 
+use common::Portal;
 use support::browser::Browser;
-use support::{AppOptions, psql, stack};
+use support::{AppOptions, stack};
 
 /// Sign-ins measured on each side; alternated so that both see the same directory load.
 const SIGN_INS: usize = 60;
@@ -43,7 +46,8 @@ async fn main() -> anyhow::Result<()> {
 
     size_section(&mut report, &dist)?;
 
-    let portal = Portal::start(&binary).await?;
+    // Every measured sign-in succeeds, and the throttle counts only failures.
+    let portal = Portal::start(&binary, &AppOptions::default()).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle_rss = rss_kib(portal.child.id())?;
 
@@ -124,17 +128,18 @@ fn gzip_len(path: &Path) -> anyhow::Result<u64> {
 /// LDAPS, bind as the service account, search the person and their groups, bind as the person.
 async fn sign_in_section(report: &mut String, portal: &Portal) -> anyhow::Result<()> {
     let password = &stack().person(PERSON).password;
+    let client = portal.client(false)?;
     let mut direct = Vec::with_capacity(SIGN_INS);
     let mut through = Vec::with_capacity(SIGN_INS);
     // One warm-up round each, not counted: the first TLS handshake loads certificates.
     direct_sign_in(PERSON, password).await?;
-    portal_sign_in(portal, password).await?;
+    portal_sign_in(portal, &client, password).await?;
     for _ in 0..SIGN_INS {
         let started = Instant::now();
         direct_sign_in(PERSON, password).await?;
         direct.push(started.elapsed());
         let started = Instant::now();
-        portal_sign_in(portal, password).await?;
+        portal_sign_in(portal, &client, password).await?;
         through.push(started.elapsed());
     }
     let (d, p) = (Stats::of(&mut direct), Stats::of(&mut through));
@@ -215,10 +220,13 @@ async fn direct_sign_in(username: &str, password: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn portal_sign_in(portal: &Portal, password: &str) -> anyhow::Result<()> {
-    let response = portal
-        .client
-        .post(format!("{}/api/session", portal.origin))
+async fn portal_sign_in(
+    portal: &Portal,
+    client: &reqwest::Client,
+    password: &str,
+) -> anyhow::Result<()> {
+    let response = client
+        .post(portal.url("/api/session"))
         .json(&json!({ "username": PERSON, "password": password }))
         .send()
         .await?;
@@ -297,79 +305,6 @@ impl Stats {
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
-/// The release portal as its own process, on a fresh database.
-struct Portal {
-    child: Child,
-    origin: String,
-    client: reqwest::Client,
-    database: String,
-}
-
-impl Portal {
-    async fn start(binary: &Path) -> anyhow::Result<Self> {
-        let database = format!("opsportal_bench_{}", uuid::Uuid::new_v4().simple());
-        psql(&format!("create database {database}"));
-        let addr = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-            listener.local_addr()?
-        };
-        let origin = format!("http://{addr}");
-        // Every measured sign-in succeeds, and the throttle counts only failures.
-        let options = AppOptions::default();
-        let config = std::env::temp_dir().join(format!("{database}.toml"));
-        std::fs::write(
-            &config,
-            support::config_toml(&options, &database, addr, &origin),
-        )?;
-        let child = Command::new(binary)
-            .arg("--config")
-            .arg(&config)
-            .args(["serve", "--migrate"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            opsportal_shared::CSRF_HEADER,
-            opsportal_shared::CSRF_HEADER_VALUE.parse()?,
-        );
-        let client = reqwest::Client::builder()
-            .default_headers(headers)
-            .build()?;
-        let portal = Self {
-            child,
-            origin,
-            client,
-            database,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let ready = portal
-                .client
-                .get(format!("{}/readyz", portal.origin))
-                .send()
-                .await;
-            if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
-                return Ok(portal);
-            }
-            anyhow::ensure!(Instant::now() < deadline, "the portal did not become ready");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for Portal {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        psql(&format!(
-            "drop database if exists {} with (force)",
-            self.database
-        ));
-    }
 }
 
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {
