@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::support::keys::{KeyPair, keygen_list};
 use crate::support::sshd::Sshd;
-use crate::support::{AppOptions, SignerChoice, TestApp, VaultOptions};
+use crate::support::{AppOptions, SignerChoice, TestApp, VaultOptions, psql};
 
 /// The signers every behaviour is checked with.
 fn signers() -> [SignerChoice; 2] {
@@ -507,4 +507,106 @@ async fn a_person_asking_for_too_many_certificates_is_told_to_wait() {
         StatusCode::CREATED
     );
     assert_eq!(app.count("select count(*) from certificate").await, 3);
+}
+
+#[tokio::test]
+async fn with_the_database_gone_nothing_is_signed_and_nobody_is_treated_as_signed_out() {
+    let app = app_with(SignerChoice::vault_jwt()).await;
+    let alice = app.client();
+    alice.sign_in_as("alice").await;
+    let name = app.database().to_owned();
+    psql(&format!(
+        "alter database {name} with allow_connections = false"
+    ));
+    psql(&format!(
+        "select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}'"
+    ));
+
+    let key = KeyPair::ed25519();
+    let started = Instant::now();
+    let answer = alice.issue(&key.public, None, None).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        answer.body
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        answer.body.as_object().map(|o| o.len()),
+        Some(3),
+        "only the error: {}",
+        answer.body
+    );
+    let text = answer.body.to_string();
+    assert!(
+        !text.contains("opsportal_test") && !text.to_lowercase().contains("sql"),
+        "{text}"
+    );
+    let me = alice.get("/api/me").await;
+    assert_eq!(
+        me.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "never signed out or anonymous: {}",
+        me.body
+    );
+
+    psql(&format!(
+        "alter database {name} with allow_connections = true"
+    ));
+    assert_eq!(
+        app.count("select count(*) from certificate").await,
+        0,
+        "nothing was signed"
+    );
+}
+
+#[tokio::test]
+async fn a_burst_of_requests_gets_distinct_recorded_certificates_or_a_clear_refusal() {
+    let app = TestApp::with(AppOptions {
+        max_certificates_per_minute: 10,
+        ..AppOptions::default()
+    })
+    .await;
+    let alice = std::sync::Arc::new(app.client());
+    alice.sign_in_as("alice").await;
+    let key = KeyPair::ed25519();
+    let mut requests = Vec::new();
+    for _ in 0..30 {
+        let (alice, public) = (alice.clone(), key.public.clone());
+        requests.push(tokio::spawn(async move {
+            alice.issue(&public, Some(&["root"]), Some(60)).await
+        }));
+    }
+    let mut serials = std::collections::BTreeSet::new();
+    let mut refused = 0;
+    for request in requests {
+        let answer = request.await.unwrap();
+        match answer.status {
+            StatusCode::CREATED => {
+                assert!(serials.insert(answer.body["serial"].as_str().unwrap().to_owned()))
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                answer.expect_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+                refused += 1;
+            }
+            other => panic!("{other}: {}", answer.body),
+        }
+    }
+    assert!(
+        refused >= 15,
+        "the limit held back most of the burst ({refused} refused)"
+    );
+    let issued = app
+        .count("select count(*) from certificate where state = 'issued'")
+        .await;
+    assert_eq!(
+        issued as usize,
+        serials.len(),
+        "every certificate handed out is recorded, once"
+    );
 }

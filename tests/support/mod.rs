@@ -179,6 +179,11 @@ impl TestApp {
         Ok(())
     }
 
+    /// The name of the portal's database.
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
     /// Runs a `select count(*) ...` in the portal's database.
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql)
