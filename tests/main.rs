@@ -9,5 +9,6 @@ mod http_surface;
 mod revocation;
 mod sessions;
 mod sign_in;
+mod signing_faults;
 mod vault_ldap;
 mod vault_role;

@@ -2,10 +2,13 @@
 //! clients that behave like the portal's own pages, and direct access to the directory.
 
 pub mod browser;
+mod config;
 pub mod directory;
 pub mod keys;
 pub mod openbao;
 pub mod sshd;
+
+pub use config::config_toml;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -308,130 +311,6 @@ pub fn psql(statement: &str) {
         "psql {statement}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-/// The portal's configuration for `options`, on `database`, serving at `addr`.
-pub fn config_toml(options: &AppOptions, database: &str, addr: SocketAddr, origin: &str) -> String {
-    let stack = stack();
-    let dir = &stack.directory;
-    let (base, _) = stack.database_url.rsplit_once('/').expect("database URL");
-    let urls: Vec<String> = options
-        .directory_urls
-        .iter()
-        .map(|u| format!("{u:?}"))
-        .collect();
-    format!(
-        r#"
-[server]
-listen = "{addr}"
-public_origin = "{origin}"
-dev_insecure_http = {dev}
-
-[database]
-url = "{base}/{database}"
-max_connections = {db_max}
-
-[directory]
-urls = [{urls}]
-ca_file = {ca:?}
-base_dn = "{base_dn}"
-bind_dn = "{bind_dn}"
-bind_password_file = {password:?}
-netbios_domain = "{netbios}"
-upn_suffixes = ["{upn}"]
-connect_timeout_secs = {connect}
-operation_timeout_secs = {operation}
-
-[session]
-idle_timeout_secs = {idle}
-absolute_timeout_secs = {absolute}
-
-[sign_in]
-max_failures_per_user = {per_user}
-max_failures_per_address = {per_addr}
-
-[access]
-user_groups = ["opsportal-users"]
-auditor_groups = ["opsportal-auditors"]
-admin_groups = ["opsportal-admins"]
-
-[[access.principal_grants]]
-group = "ssh-webservers"
-principals = ["root", "zone-webservers"]
-
-[[access.principal_grants]]
-group = "ssh-databases"
-principals = ["root", "zone-databases"]
-max_ttl_secs = 1800
-
-[[access.principal_grants]]
-group = "ssh-root-everywhere"
-principals = ["root", "root-everywhere"]
-
-[certificates]
-signer = "{signer}"
-max_ttl_secs = {max_ttl}
-max_per_minute = {per_minute}
-
-[certificates.embedded]
-ca_key_file = {embedded_key:?}
-{vault}
-"#,
-        signer = match options.signer {
-            SignerChoice::Embedded => "embedded",
-            SignerChoice::Vault(_) => "vault",
-        },
-        max_ttl = options.max_ttl_secs,
-        db_max = options.db_max_connections,
-        per_minute = options.max_certificates_per_minute,
-        embedded_key = stack.embedded_ca.key_file.display().to_string(),
-        vault = vault_toml(&options.signer),
-        dev = options.dev_insecure_http,
-        urls = urls.join(", "),
-        ca = dir.ca_file.display().to_string(),
-        base_dn = dir.base_dn,
-        bind_dn = dir.bind_dn,
-        password = options.bind_password_file.display().to_string(),
-        netbios = dir.netbios_domain,
-        upn = dir.upn_suffix,
-        connect = options.connect_timeout_secs,
-        operation = options.operation_timeout_secs,
-        idle = options.idle_timeout_secs,
-        absolute = options.absolute_timeout_secs,
-        per_user = options.max_failures_per_user,
-        per_addr = options.max_failures_per_address,
-    )
-}
-
-fn vault_toml(signer: &SignerChoice) -> String {
-    let SignerChoice::Vault(vault) = signer else {
-        return String::new();
-    };
-    let info = &stack().vault;
-    let login = match &vault.ldap_check_token_file {
-        None => format!(
-            "login = \"jwt\"\n\n[vault.jwt]\nmount = \"{}\"\nrole = \"{}\"\nkey_file = {:?}\n\
-             issuer = \"{}\"\naudience = \"{}\"\n",
-            info.jwt_mount,
-            info.jwt_role,
-            info.jwt_key_file.display().to_string(),
-            info.jwt_issuer,
-            info.jwt_audience
-        ),
-        Some(token_file) => format!(
-            "login = \"ldap\"\ncheck_token_file = {:?}\n\n[vault.ldap]\nmount = \"ldap\"\n",
-            token_file.display().to_string()
-        ),
-    };
-    format!(
-        "\n[vault]\naddr = \"{}\"\nca_file = {:?}\ntimeout_secs = {}\nssh_mount = \"{}\"\n\
-         ssh_role = \"{}\"\n{login}",
-        vault.addr,
-        vault.ca_file.display().to_string(),
-        vault.timeout_secs,
-        info.ssh_mount,
-        vault.role,
-    )
 }
 
 /// An HTTP client bound to one portal.
