@@ -132,24 +132,7 @@ async fn issue_and_record(
         }
     };
 
-    let verdict = async {
-        let ca = signer.ca_public_key().await.map_err(|e| e.to_string())?;
-        let key_id = signer
-            .expected_key_id(&user.username, &key.key)
-            .map_err(|e| e.to_string())?;
-        let expected = verify::Expected {
-            key: &key.key,
-            ca: &ca,
-            key_id: &key_id,
-            principals: &decision.principals,
-            extensions: &config.extensions,
-            max_validity_secs: decision.ttl.as_secs() + config.backdate_secs.max(30),
-            clock_slack_secs: CLOCK_SLACK_SECS,
-        };
-        verify::check(&signed, &expected).map(|cert| (cert, ca))
-    }
-    .await;
-    let (cert, ca) = match verdict {
+    let (cert, ca) = match verify_signed(signer, user, &key, &decision, config, &signed).await {
         Ok(checked) => checked,
         Err(problem) => {
             error!(certificate_id = id, %problem, "the signer returned a certificate that breaks the policy");
@@ -210,6 +193,31 @@ async fn issue_and_record(
         "certificate issued"
     );
     view::issued(&row).map_err(CertError::Internal)
+}
+
+/// Checks what the signer returned against the request; returns the certificate and its CA.
+async fn verify_signed(
+    signer: &Signer,
+    user: &SessionUser,
+    key: &key::SubmittedKey,
+    decision: &policy::Decision,
+    config: &crate::config::CertificatesConfig,
+    signed: &str,
+) -> Result<(ssh_key::Certificate, ssh_key::PublicKey), String> {
+    let ca = signer.ca_public_key().await.map_err(|e| e.to_string())?;
+    let key_id = signer
+        .expected_key_id(&user.username, &key.key)
+        .map_err(|e| e.to_string())?;
+    let expected = verify::Expected {
+        key: &key.key,
+        ca: &ca,
+        key_id: &key_id,
+        principals: &decision.principals,
+        extensions: &config.extensions,
+        max_validity_secs: decision.ttl.as_secs() + config.backdate_secs.max(30),
+        clock_slack_secs: CLOCK_SLACK_SECS,
+    };
+    verify::check(signed, &expected).map(|cert| (cert, ca))
 }
 
 /// Best effort: the row stays `signing` (a visible trace) when even this write fails.
