@@ -16,24 +16,14 @@ async fn a_person_signs_in_on_the_real_page_and_sees_their_access() {
     let c = &browser.client;
 
     c.goto(&app.url("/")).await.unwrap();
-    let username = c
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Id("username"))
-        .await
-        .expect("the sign-in form appears");
+    let username = wait_for(c, "username", 20).await;
     assert_eq!(c.current_url().await.unwrap().path(), "/sign-in");
 
     // A wrong password first: the error is shown in words, with its reference.
     username.send_keys("zoe").await.unwrap();
     let password = c.find(Locator::Id("password")).await.unwrap();
     password.send_keys("not-the-password").await.unwrap();
-    c.find(Locator::Id("sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Id("sign-in")).await;
     let error = c
         .wait()
         .at_most(Duration::from_secs(10))
@@ -49,18 +39,8 @@ async fn a_person_signs_in_on_the_real_page_and_sees_their_access() {
         .send_keys(&stack().person("zoe").password)
         .await
         .unwrap();
-    c.find(Locator::Id("sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let name = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("me-name"))
-        .await
-        .expect("the me page");
+    click(c, Locator::Id("sign-in")).await;
+    let name = wait_for(c, "me-name", 10).await;
     assert_eq!(name.text().await.unwrap(), "Zoe Tester");
     assert_eq!(c.current_url().await.unwrap().path(), "/me");
     let principals = text_of(c, "principals").await;
@@ -77,26 +57,27 @@ async fn a_person_signs_in_on_the_real_page_and_sees_their_access() {
 
     // A reload keeps the session; signing out ends it.
     c.refresh().await.unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("me-name"))
-        .await
-        .unwrap();
-    c.find(Locator::Css(".who .link-button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("username"))
-        .await
-        .unwrap();
+    wait_for(c, "me-name", 10).await;
+    click(c, Locator::Css(".who .link-button")).await;
+    wait_for(c, "username", 10).await;
     assert_eq!(app.session_rows().await, 0);
     assert_eq!(app.audit("sign_out").await.len(), 1);
 
     browser.close().await;
+}
+
+/// The element with `id`, once it is on the page (within `secs` seconds).
+async fn wait_for(c: &fantoccini::Client, id: &str, secs: u64) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(secs))
+        .for_element(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id} did not appear: {e}"))
+}
+
+/// Clicks the element `locator` finds.
+async fn click(c: &fantoccini::Client, locator: Locator<'_>) {
+    c.find(locator).await.unwrap().click().await.unwrap();
 }
 
 /// The text of the element with `id`.
@@ -106,44 +87,21 @@ async fn text_of(c: &fantoccini::Client, id: &str) -> String {
 
 async fn sign_in(c: &fantoccini::Client, app: &TestApp, username: &str) {
     c.goto(&app.url("/sign-in")).await.unwrap();
-    let field = c
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Id("username"))
-        .await
-        .unwrap();
+    let field = wait_for(c, "username", 20).await;
     field.send_keys(username).await.unwrap();
     let password = c.find(Locator::Id("password")).await.unwrap();
     password
         .send_keys(&stack().person(username).password)
         .await
         .unwrap();
-    c.find(Locator::Id("sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("me-name"))
-        .await
-        .unwrap();
+    click(c, Locator::Id("sign-in")).await;
+    wait_for(c, "me-name", 10).await;
 }
 
 /// Requests a certificate with the form as it stands and returns the certificate line.
 async fn request_and_read(c: &fantoccini::Client) -> String {
-    c.find(Locator::Id("request-certificate"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Id("issued"))
-        .await
-        .expect("the certificate is shown");
+    click(c, Locator::Id("request-certificate")).await;
+    wait_for(c, "issued", 15).await;
     text_of(c, "certificate-text").await
 }
 
@@ -156,18 +114,8 @@ async fn a_person_gets_a_certificate_in_the_browser_and_logs_in_with_it() {
     sign_in(c, &app, "zoe").await;
 
     // The pasted-key path, from the navigation.
-    c.find(Locator::LinkText("Certificates"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let textarea = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("public-key"))
-        .await
-        .unwrap();
+    click(c, Locator::LinkText("Certificates")).await;
+    let textarea = wait_for(c, "public-key", 10).await;
     let key = KeyPair::ed25519();
     textarea.send_keys(&key.public).await.unwrap();
     let shown = request_and_read(c).await;
@@ -175,12 +123,7 @@ async fn a_person_gets_a_certificate_in_the_browser_and_logs_in_with_it() {
         shown.starts_with("ssh-ed25519-cert-v01@openssh.com "),
         "{shown}"
     );
-    c.find(Locator::Id("download-certificate"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Id("download-certificate")).await;
     let downloaded = browser.downloaded("id_ed25519-cert.pub").await;
     assert_eq!(
         downloaded.trim(),
@@ -213,14 +156,7 @@ async fn a_person_gets_a_certificate_in_the_browser_and_logs_in_with_it() {
 
     // The in-browser key pair path: the private key never reaches the portal.
     c.refresh().await.unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("generate-key"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    wait_for(c, "generate-key", 10).await.click().await.unwrap();
     let public = c
         .find(Locator::Id("public-key"))
         .await
@@ -231,12 +167,7 @@ async fn a_person_gets_a_certificate_in_the_browser_and_logs_in_with_it() {
         .unwrap_or_default();
     assert!(public.starts_with("ssh-ed25519 "), "{public}");
     let certificate = request_and_read(c).await;
-    let link = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("download-private-key"))
-        .await
-        .unwrap();
+    let link = wait_for(c, "download-private-key", 10).await;
     let href = link.attr("href").await.unwrap().unwrap_or_default();
     assert!(
         href.starts_with("blob:"),
