@@ -108,12 +108,7 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
     assert_eq!(wrong_message, "Invalid username or password.");
     assert!(wrong.session_cookie().is_none() && unknown.session_cookie().is_none());
 
-    let reasons: Vec<_> = app
-        .audit("sign_in")
-        .await
-        .into_iter()
-        .map(|r| r.reason)
-        .collect();
+    let reasons = app.audit_reasons("sign_in").await;
     assert_eq!(
         reasons,
         [
@@ -178,12 +173,7 @@ async fn account_states_become_clear_refusals() {
             "{username} got a session"
         );
     }
-    let reasons: Vec<_> = app
-        .audit("sign_in")
-        .await
-        .into_iter()
-        .map(|r| r.reason.unwrap())
-        .collect();
+    let reasons = app.failure_reasons("sign_in").await;
     let expected: Vec<_> = cases.iter().map(|c| c.3.to_owned()).collect();
     assert_eq!(reasons, expected);
     assert_eq!(app.session_rows().await, 0);
@@ -206,12 +196,7 @@ async fn an_account_the_directory_locked_is_told_so_and_not_bound_again() {
     // The portal counts the lockout like a failure: the attempt after the limit stays local.
     let throttled = client.sign_in("lena", password).await;
     throttled.expect_error(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");
-    let reasons: Vec<_> = app
-        .audit("sign_in")
-        .await
-        .into_iter()
-        .map(|r| r.reason.unwrap())
-        .collect();
+    let reasons = app.failure_reasons("sign_in").await;
     assert_eq!(
         reasons,
         [
@@ -346,12 +331,7 @@ async fn throttling_engages_before_the_directory_would_lock_the_account() {
         2,
         "the throttled attempt never reached the directory"
     );
-    let reasons: Vec<_> = app
-        .audit("sign_in")
-        .await
-        .into_iter()
-        .map(|r| r.reason)
-        .collect();
+    let reasons = app.audit_reasons("sign_in").await;
     assert_eq!(
         reasons,
         [

@@ -44,24 +44,7 @@ absolute_timeout_secs = {absolute}
 max_failures_per_user = {per_user}
 max_failures_per_address = {per_addr}
 
-[access]
-user_groups = ["opsportal-users"]
-auditor_groups = ["opsportal-auditors"]
-admin_groups = ["opsportal-admins"]
-
-[[access.principal_grants]]
-group = "ssh-webservers"
-principals = ["root", "zone-webservers"]
-
-[[access.principal_grants]]
-group = "ssh-databases"
-principals = ["root", "zone-databases"]
-max_ttl_secs = 1800
-
-[[access.principal_grants]]
-group = "ssh-root-everywhere"
-principals = ["root", "root-everywhere"]
-
+{access}
 [certificates]
 signer = "{signer}"
 max_ttl_secs = {max_ttl}
@@ -75,6 +58,7 @@ ca_key_file = {embedded_key:?}
             SignerChoice::Embedded => "embedded",
             SignerChoice::Vault(_) => "vault",
         },
+        access = xtask::stack_info::ACCESS_TOML,
         max_ttl = options.max_ttl_secs,
         db_max = options.db_max_connections,
         per_minute = options.max_certificates_per_minute,

@@ -265,6 +265,26 @@ impl TestApp {
         .expect("audit query")
     }
 
+    /// The reason of each audit row for `event`, oldest first (`None` for a success).
+    pub async fn audit_reasons(&self, event: &str) -> Vec<Option<String>> {
+        self.audit(event)
+            .await
+            .into_iter()
+            .map(|r| r.reason)
+            .collect()
+    }
+
+    /// The reason of each audit row for `event`, oldest first; every row must be a failure.
+    pub async fn failure_reasons(&self, event: &str) -> Vec<String> {
+        let rows = self.audit(event).await;
+        rows.into_iter()
+            .map(|r| {
+                r.reason
+                    .unwrap_or_else(|| panic!("a {event} row without a reason"))
+            })
+            .collect()
+    }
+
     pub async fn session_rows(&self) -> i64 {
         sqlx::query_scalar("select count(*) from web_session where expires_at > now()")
             .fetch_one(&self.db)

@@ -121,23 +121,7 @@ bind_password_file = {password}
 netbios_domain = "{netbios}"
 upn_suffixes = ["{upn}"]
 
-[access]
-user_groups = ["opsportal-users"]
-auditor_groups = ["opsportal-auditors"]
-admin_groups = ["opsportal-admins"]
-
-[[access.principal_grants]]
-group = "ssh-webservers"
-principals = ["root", "zone-webservers"]
-
-[[access.principal_grants]]
-group = "ssh-databases"
-principals = ["root", "zone-databases"]
-
-[[access.principal_grants]]
-group = "ssh-root-everywhere"
-principals = ["root", "root-everywhere"]
-
+{access}
 [certificates]
 signer = "vault"
 
@@ -155,6 +139,7 @@ key_file = {jwt_key}
 issuer = "{jwt_issuer}"
 audience = "{jwt_audience}"
 "#,
+        access = xtask::stack_info::ACCESS_TOML,
         vault_addr = info.vault.addr,
         vault_ca = quoted(&info.vault.ca_file),
         ssh_mount = info.vault.ssh_mount,

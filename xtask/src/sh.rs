@@ -37,6 +37,14 @@ pub fn run_visible(cmd: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Makes an Ed25519 key pair without a passphrase at `path` and `path.pub`.
+pub fn ed25519_key(path: &Path, comment: &str) -> anyhow::Result<()> {
+    run(Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f"])
+        .arg(path))
+    .map(drop)
+}
+
 /// Whether `program` can be found on PATH (or is an existing path).
 pub fn have(program: &str) -> bool {
     if program.contains('/') {

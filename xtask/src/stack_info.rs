@@ -5,6 +5,27 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+/// The portal's `[access]` settings for the demo directory's groups, shared by the demo and
+/// the tests so that both grant the same roles and principals.
+pub const ACCESS_TOML: &str = r#"[access]
+user_groups = ["opsportal-users"]
+auditor_groups = ["opsportal-auditors"]
+admin_groups = ["opsportal-admins"]
+
+[[access.principal_grants]]
+group = "ssh-webservers"
+principals = ["root", "zone-webservers"]
+
+[[access.principal_grants]]
+group = "ssh-databases"
+principals = ["root", "zone-databases"]
+max_ttl_secs = 1800
+
+[[access.principal_grants]]
+group = "ssh-root-everywhere"
+principals = ["root", "root-everywhere"]
+"#;
+
 /// Environment variable naming the stack file.
 pub const STACK_ENV: &str = "OPSPORTAL_STACK";
 

@@ -134,20 +134,7 @@ fn embedded_ca(dir: &std::path::Path) -> anyhow::Result<EmbeddedCaInfo> {
     let folder = dir.join("embedded-ca");
     std::fs::create_dir_all(&folder)?;
     let key_file = folder.join("ca");
-    sh::run(
-        std::process::Command::new("ssh-keygen")
-            .args([
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-C",
-                "opsportal embedded CA",
-                "-f",
-            ])
-            .arg(&key_file),
-    )?;
+    sh::ed25519_key(&key_file, "opsportal embedded CA")?;
     tls::set_mode(&key_file, 0o600)?;
     let public_key = std::fs::read_to_string(key_file.with_extension("pub"))?;
     Ok(EmbeddedCaInfo {

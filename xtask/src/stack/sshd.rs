@@ -31,20 +31,7 @@ pub fn start(stack: &Path, ca_public_keys: &str) -> anyhow::Result<(Background, 
     std::fs::create_dir_all("/run/sshd")?;
 
     let host_key = dir.join("host_ed25519_key");
-    sh::run(
-        Command::new("ssh-keygen")
-            .args([
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-C",
-                "opsportal-stack",
-                "-f",
-            ])
-            .arg(&host_key),
-    )?;
+    sh::ed25519_key(&host_key, "opsportal-stack")?;
     let trusted = dir.join("trusted_user_ca_keys.pub");
     std::fs::write(&trusted, format!("{}\n", ca_public_keys.trim()))?;
     let revoked = dir.join("revoked_keys");
