@@ -255,12 +255,7 @@ async fn requests_outside_the_policy_are_refused_with_nothing_signed_or_recorded
             "nothing was asked of the signer"
         );
         assert_eq!(app.count("select count(*) from key_owner").await, 0);
-        let reasons: Vec<_> = app
-            .audit("certificate_issue")
-            .await
-            .into_iter()
-            .map(|r| r.reason.unwrap())
-            .collect();
+        let reasons = app.failure_reasons("certificate_issue").await;
         assert_eq!(
             reasons,
             [
@@ -445,4 +440,36 @@ async fn a_burst_of_requests_gets_distinct_recorded_certificates_or_a_clear_refu
         serials.len(),
         "every certificate handed out is recorded, once"
     );
+}
+
+#[tokio::test]
+async fn parallel_first_requests_with_a_new_key_all_succeed_for_its_owner() {
+    // Concurrent requests claim the new key at the same moment; none may see it as another's.
+    let app = TestApp::with(AppOptions {
+        max_certificates_per_minute: 0,
+        ..AppOptions::default()
+    })
+    .await;
+    let alice = std::sync::Arc::new(app.client());
+    alice.sign_in_as("alice").await;
+    for _ in 0..5 {
+        let key = KeyPair::ed25519();
+        let mut requests = Vec::new();
+        for _ in 0..8 {
+            let (alice, public) = (alice.clone(), key.public.clone());
+            requests.push(tokio::spawn(async move {
+                alice.issue(&public, Some(&["root"]), Some(60)).await
+            }));
+        }
+        for request in requests {
+            let answer = request.await.unwrap();
+            assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+        }
+    }
+    assert_eq!(
+        app.count("select count(*) from certificate where state = 'issued'")
+            .await,
+        40
+    );
+    assert_eq!(app.count("select count(*) from key_owner").await, 5);
 }

@@ -89,6 +89,27 @@ pub async fn begin(
     intent: &Intent<'_>,
     max_per_minute: u32,
 ) -> Result<Begun, sqlx::Error> {
+    // A key claimed by a request running at the same moment is invisible to this statement's
+    // snapshot (the owner reads as none); a second statement sees who claimed it.
+    for _ in 0..2 {
+        if let Some(begun) = try_begin(db, intent, max_per_minute).await? {
+            return Ok(begun);
+        }
+    }
+    let owner: Option<String> =
+        sqlx::query_scalar("select username from key_owner where key_fingerprint = $1")
+            .bind(intent.key_fingerprint)
+            .fetch_optional(db)
+            .await?;
+    Ok(Begun::KeyOfAnother(owner.unwrap_or_default()))
+}
+
+/// One attempt of [`begin`]; `None` when the key's owner was not visible yet.
+async fn try_begin(
+    db: &PgPool,
+    intent: &Intent<'_>,
+    max_per_minute: u32,
+) -> Result<Option<Begun>, sqlx::Error> {
     let (revoked, owner, id): (bool, Option<String>, Option<i64>) = sqlx::query_as(
         "with
            revoked as (
@@ -133,11 +154,13 @@ pub async fn begin(
     .fetch_one(db)
     .await?;
     Ok(match (revoked, owner, id) {
-        (true, _, _) => Begun::KeyRevoked,
-        (false, _, Some(id)) => Begun::Started(id),
-        (false, Some(owner), None) if owner.eq_ignore_ascii_case(intent.username) => Begun::TooMany,
-        // Claimed by someone else, perhaps by a request running at this very moment.
-        (false, owner, None) => Begun::KeyOfAnother(owner.unwrap_or_default()),
+        (true, _, _) => Some(Begun::KeyRevoked),
+        (false, _, Some(id)) => Some(Begun::Started(id)),
+        (false, Some(owner), None) if owner.eq_ignore_ascii_case(intent.username) => {
+            Some(Begun::TooMany)
+        }
+        (false, Some(owner), None) => Some(Begun::KeyOfAnother(owner)),
+        (false, None, None) => None,
     })
 }
 
