@@ -17,7 +17,6 @@ pub mod db;
 pub mod directory;
 pub mod error;
 pub mod http;
-pub mod ingest;
 pub mod session;
 pub mod signin;
 pub mod telemetry;
