@@ -20,7 +20,12 @@ pub struct LogLine {
     #[serde(alias = "log", alias = "MESSAGE")]
     pub message: String,
     /// When the line was written (RFC 3339), when the sender knows it.
-    #[serde(default, alias = "date", alias = "time", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "date",
+        alias = "time",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub timestamp: Option<String>,
     /// The program that wrote the line (`sshd`), when `message` is not a syslog message.
     #[serde(default, alias = "appname", skip_serializing_if = "Option::is_none")]

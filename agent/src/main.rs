@@ -1,0 +1,3 @@
+//! The `opsportal-agent` command.
+
+fn main() {}
