@@ -1,0 +1,159 @@
+//! The agent's loop: every interval, collect, stamp, write the textfile, spool and send.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use opsportal_shared::health::HostReport;
+use tokio::time::MissedTickBehavior;
+
+use crate::collect::{self, Sources, SshdSources};
+use crate::config::Config;
+use crate::push::{PortalClient, PortalSettings, Pusher, Spool, SpoolLimits};
+use crate::report::{self, Stamp};
+use crate::state::AgentState;
+use crate::textfile;
+
+/// Runs until SIGTERM or Ctrl-C, or once with `--once`.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    if config.once {
+        return once(&config).await;
+    }
+    let mut state = AgentState::open(&config.spool_dir)?;
+    let mut pusher = pusher(&config)?;
+    tracing::info!(
+        agent_id = state.agent_id(),
+        portal = config.portal.as_ref().map(|u| u.as_str()),
+        interval_secs = config.interval_secs,
+        "agent started"
+    );
+
+    let mut ticker = tokio::time::interval(Duration::from_secs(config.interval_secs));
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = &mut shutdown => break,
+        }
+        // A tick cancelled by a signal is safe: a report is either in the spool or not yet made.
+        tokio::select! {
+            result = tick(&config, &mut state, pusher.as_mut()) => {
+                if let Err(error) = result {
+                    tracing::error!(error = format!("{error:#}"), "report not made");
+                }
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    tracing::info!("agent stopping");
+    Ok(())
+}
+
+async fn tick(
+    config: &Config,
+    state: &mut AgentState,
+    mut pusher: Option<&mut Pusher>,
+) -> anyhow::Result<()> {
+    let snapshot = collect_blocking(config).await?;
+    let seq = state.next_seq()?;
+    let (spool_dropped, rejected) = pusher.as_deref_mut().map_or((0, 0), Pusher::take_counts);
+    let stamp = Stamp {
+        agent_id: state.agent_id().to_string(),
+        seq,
+        interval_secs: config.interval_secs,
+        spool_dropped,
+        rejected,
+    };
+    let report = report::build(snapshot, stamp);
+    write_textfile(config, &report);
+
+    let Some(pusher) = pusher else { return Ok(()) };
+    let body = serde_json::to_vec(&report).context("encoding the report")?;
+    pusher.enqueue(seq, &body)?;
+    let drained = pusher.drain().await?;
+    tracing::debug!(
+        seq,
+        stored = drained.stored,
+        pending = drained.pending,
+        "report pushed"
+    );
+    Ok(())
+}
+
+async fn once(config: &Config) -> anyhow::Result<()> {
+    let snapshot = collect_blocking(config).await?;
+    let (agent_id, last_seq) = AgentState::peek(&config.spool_dir);
+    let stamp = Stamp {
+        agent_id,
+        seq: last_seq,
+        interval_secs: config.interval_secs,
+        spool_dropped: 0,
+        rejected: 0,
+    };
+    let report = report::build(snapshot, stamp);
+    write_textfile(config, &report);
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+async fn collect_blocking(config: &Config) -> anyhow::Result<collect::Snapshot> {
+    let sources = sources(config);
+    // Netlink and /proc reads block; keep them off the executor.
+    tokio::task::spawn_blocking(move || collect::collect(&sources))
+        .await
+        .context("collector panicked")
+}
+
+fn write_textfile(config: &Config, report: &HostReport) {
+    let Some(path) = &config.textfile else { return };
+    if let Err(error) = textfile::write(path, report) {
+        tracing::warn!(path = %path.display(), %error, "textfile not written");
+    }
+}
+
+fn sources(config: &Config) -> Sources {
+    Sources {
+        top_fds: config.top_fds,
+        proc_net: config.proc_net.clone(),
+        file_nr: "/proc/sys/fs/file-nr".into(),
+        sshd: SshdSources {
+            sshd_config: config.sshd_config.clone(),
+            passwd: config.passwd.clone(),
+            principals: config.principals.clone(),
+        },
+    }
+}
+
+fn pusher(config: &Config) -> anyhow::Result<Option<Pusher>> {
+    let (Some(url), Some(token_file)) = (&config.portal, &config.token_file) else {
+        return Ok(None);
+    };
+    let settings = PortalSettings {
+        url: url.clone(),
+        token_file: token_file.clone(),
+        ca_file: config.ca_file.clone(),
+        timeout: Duration::from_secs(config.timeout_secs),
+    };
+    let client = PortalClient::new(&settings)?;
+    let limits = SpoolLimits {
+        max_reports: config.spool_max_reports,
+        max_bytes: config.spool_max_bytes,
+    };
+    let spool = Spool::open(&config.spool_dir.join("reports"), limits)?;
+    Ok(Some(Pusher::new(spool, client)))
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => tokio::select! {
+            _ = terminate.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        },
+        Err(error) => {
+            tracing::warn!(%error, "SIGTERM cannot be handled, only Ctrl-C stops the agent cleanly");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
