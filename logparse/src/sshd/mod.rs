@@ -178,6 +178,11 @@ pub fn parse(message: &str) -> SshdEvent {
 /// `<method> for [invalid user ]<user> from <addr> port <n> ssh2[: <key>]`. The user and a
 /// refused certificate's Key ID may hold any text, so every ` ssh2` from the right is tried
 /// until what follows is a well-formed key and what precedes ends in a real address.
+///
+/// Without `invalid user` the name is an existing account's, which has no space: a split that
+/// would give it one has taken a Key ID's text for sshd's, so the next ` ssh2` is tried. An
+/// invalid user's name and a Key ID can together mimic any address; nothing in the line
+/// tells that case apart.
 fn login(rest: &str) -> Option<Login> {
     let (method, rest) = rest.split_once(" for ")?;
     if method.is_empty() || method.contains(' ') {
@@ -202,6 +207,9 @@ fn login(rest: &str) -> Option<Login> {
             Some(user) => (user, true),
             None => (user, false),
         };
+        if !invalid_user && user.contains(' ') {
+            continue;
+        }
         return Some(Login {
             method: method.to_owned(),
             user: user.to_owned(),

@@ -226,6 +226,22 @@ fn text_in_a_user_name_never_makes_a_login_or_moves_the_address() {
 }
 
 #[test]
+fn a_key_id_mimicking_a_login_never_moves_the_address_of_an_existing_user() {
+    let key_id = format!("x from 10.9.9.9 port 22 ssh2: ED25519-CERT {FP} ID y");
+    let line = format!(
+        "Failed publickey for root from 127.0.0.1 port 7000 ssh2: ED25519-CERT {FP} ID {key_id} (serial 9) CA ED25519 {CA}"
+    );
+    let SshdEvent::Failed(login) = parse(&line) else {
+        panic!("{line}")
+    };
+    assert_eq!(
+        (login.user.as_str(), login.invalid_user, login.peer),
+        ("root", false, peer("127.0.0.1", 7000))
+    );
+    assert_eq!(login.key.unwrap().certificate.unwrap().key_id, key_id);
+}
+
+#[test]
 fn any_user_name_keeps_the_address_sshd_wrote() {
     let pieces = [
         "root",
