@@ -1,14 +1,16 @@
 //! Integration tests of opsportal against the real services of `cargo xtask stack`: Samba AD,
-//! PostgreSQL, OpenBao, sshd and Chromium. One test binary; one module per area.
+//! PostgreSQL, OpenBao, sshd, rsyslog and Chromium. One test binary; one module per area.
 
 mod support;
 
 mod browser;
 mod certificates;
 mod http_surface;
+mod log_ingest;
 mod revocation;
 mod sessions;
 mod sign_in;
 mod signing_faults;
+mod syslog_ingest;
 mod vault_ldap;
 mod vault_role;

@@ -9,6 +9,7 @@ use crate::certs::Signer;
 use crate::config::Config;
 use crate::directory::Directory;
 use crate::http::csrf;
+use crate::ingest::Ingest;
 use crate::signin::SignInLocks;
 
 /// What every handler may reach. Cheap to clone.
@@ -19,6 +20,7 @@ pub struct AppState {
     pub directory: Directory,
     pub signer: Arc<Signer>,
     pub sign_in_locks: SignInLocks,
+    pub ingest: Ingest,
     pub session_cookie: &'static str,
 }
 

@@ -3,8 +3,9 @@
 //!
 //! Layout: [`config`] reads and checks settings; [`directory`] talks to AD; [`signin`] and
 //! [`access`] decide who gets in with which roles; [`session`] keeps them signed in; [`certs`]
-//! checks, signs, records and revokes SSH certificates; [`http`] is the web surface; [`audit`]
-//! records what happened. [`Portal`] ties them together.
+//! checks, signs, records and revokes SSH certificates; [`ingest`] receives hosts' secure logs
+//! and names the person behind each login; [`http`] is the web surface; [`audit`] records what
+//! happened. [`Portal`] ties them together.
 
 pub mod access;
 pub mod app;
@@ -16,7 +17,9 @@ pub mod config;
 pub mod db;
 pub mod directory;
 pub mod error;
+pub mod history;
 pub mod http;
+pub mod ingest;
 pub mod session;
 pub mod signin;
 pub mod telemetry;
@@ -58,6 +61,11 @@ impl Portal {
         let signer = certs::Signer::build(&config.certificates, config.vault.as_ref())
             .map_err(anyhow::Error::msg)?;
         check_signer(&signer).await?;
+        let ingest = ingest::Ingest::new(config.ingest.clone(), &config.database)
+            .map_err(anyhow::Error::msg)?;
+        if let Err(error) = ingest::partitions::ensure(&ingest.db, chrono::Utc::now()).await {
+            tracing::warn!(%error, "cannot make log partitions yet");
+        }
         let session_cookie = session::cookie_name(config.server.dev_insecure_http);
         let state = AppState {
             config: Arc::new(config),
@@ -65,6 +73,7 @@ impl Portal {
             directory,
             signer: Arc::new(signer),
             sign_in_locks: Default::default(),
+            ingest,
             session_cookie,
         };
         Ok(Self { state })
@@ -82,6 +91,7 @@ impl Portal {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let sweeper = tokio::spawn(sweep_sessions(PgSessionStore::new(self.state.db.clone())));
+        let ingest_tasks = self.state.ingest.spawn().await?;
         let app = self.router();
         let result = axum::serve(
             listener,
@@ -90,6 +100,7 @@ impl Portal {
         .with_graceful_shutdown(shutdown)
         .await;
         sweeper.abort();
+        self.state.ingest.shutdown(ingest_tasks).await;
         result
     }
 }

@@ -46,3 +46,54 @@ pub struct IngestAck {
     /// Lines already stored by an earlier request (same stream and sequence number).
     pub duplicates: u64,
 }
+
+/// A host that sends logs, with its ingest health, as admins see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostView {
+    pub id: i64,
+    pub name: String,
+    /// Source addresses its syslog arrives from.
+    pub addresses: Vec<String>,
+    pub created_at: String,
+    pub created_by: String,
+    /// When a line from it was last stored (RFC 3339).
+    pub last_seen_at: Option<String>,
+    /// The newest event time among its stored lines.
+    pub last_event_at: Option<String>,
+    /// Seconds between its newest event and when that was stored, roughly its lag.
+    pub lag_secs: Option<i64>,
+    pub lines_total: i64,
+    pub rejected_total: i64,
+    pub tokens: Vec<TokenView>,
+}
+
+/// A host token, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: i64,
+    /// The token's first characters.
+    pub hint: String,
+    pub created_at: String,
+    pub created_by: String,
+    pub revoked_at: Option<String>,
+}
+
+/// `POST /api/admin/hosts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewHost {
+    pub name: String,
+    #[serde(default)]
+    pub addresses: Vec<String>,
+}
+
+/// A token just made: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedToken {
+    pub id: i64,
+    pub host_id: i64,
+    pub token: String,
+    pub hint: String,
+    /// Tokens of the host revoked by this call (a rotation).
+    pub revoked: u64,
+}

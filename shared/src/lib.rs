@@ -7,6 +7,7 @@ pub mod auth;
 pub mod certs;
 pub mod error;
 pub mod health;
+pub mod history;
 pub mod ingest;
 
 /// Header that every state-changing API call must carry.

@@ -5,7 +5,13 @@ use std::net::SocketAddr;
 use super::{AppOptions, SignerChoice, stack};
 
 /// The portal's configuration for `options`, on `database`, serving at `addr`.
-pub fn config_toml(options: &AppOptions, database: &str, addr: SocketAddr, origin: &str) -> String {
+pub fn config_toml(
+    options: &AppOptions,
+    database: &str,
+    addr: SocketAddr,
+    origin: &str,
+    syslog: Option<SocketAddr>,
+) -> String {
     let stack = stack();
     let dir = &stack.directory;
     let (base, _) = stack.database_url.rsplit_once('/').expect("database URL");
@@ -52,8 +58,18 @@ max_per_minute = {per_minute}
 
 [certificates.embedded]
 ca_key_file = {embedded_key:?}
+
+[ingest]
+max_line_bytes = {max_line}
+max_batch_bytes = {max_batch}
+{syslog}
 {vault}
 "#,
+        max_line = options.max_line_bytes,
+        max_batch = options.max_batch_bytes,
+        syslog = syslog
+            .map(|addr| format!("syslog_tcp_listen = \"{addr}\""))
+            .unwrap_or_default(),
         signer = match options.signer {
             SignerChoice::Embedded => "embedded",
             SignerChoice::Vault(_) => "vault",

@@ -4,8 +4,10 @@
 pub mod browser;
 mod config;
 pub mod directory;
+pub mod ingest;
 pub mod keys;
 pub mod openbao;
+pub mod rsyslog;
 pub mod sshd;
 
 pub use config::config_toml;
@@ -47,6 +49,12 @@ pub struct AppOptions {
     pub max_ttl_secs: u64,
     pub max_certificates_per_minute: u32,
     pub db_max_connections: u32,
+    /// Receive syslog over TCP on a loopback port of its own.
+    pub syslog_tcp: bool,
+    /// `ingest.max_line_bytes`.
+    pub max_line_bytes: usize,
+    /// `ingest.max_batch_bytes`.
+    pub max_batch_bytes: usize,
 }
 
 /// Who signs the test portal's certificates.
@@ -118,6 +126,9 @@ impl Default for AppOptions {
             max_ttl_secs: 3600,
             max_certificates_per_minute: 20,
             db_max_connections: 5,
+            syslog_tcp: false,
+            max_line_bytes: 8192,
+            max_batch_bytes: 1024 * 1024,
         }
     }
 }
@@ -127,6 +138,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub origin: String,
     pub db: PgPool,
+    /// Where the portal receives syslog over TCP, when asked to.
+    pub syslog_addr: Option<SocketAddr>,
     database: String,
     config: Config,
     shutdown: Option<oneshot::Sender<()>>,
@@ -154,8 +167,18 @@ impl TestApp {
             "https"
         };
         let origin = format!("{scheme}://{addr}");
-        let config = Config::from_toml(&config_toml(&options, &database, addr, &origin))
-            .expect("test configuration is valid");
+        let syslog_addr = options.syslog_tcp.then(|| {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            probe.local_addr().expect("local addr")
+        });
+        let config = Config::from_toml(&config_toml(
+            &options,
+            &database,
+            addr,
+            &origin,
+            syslog_addr,
+        ))
+        .expect("test configuration is valid");
 
         let db = opsportal::db::pool(&config.database).expect("pool");
         opsportal::db::MIGRATOR.run(&db).await.expect("migrations");
@@ -163,6 +186,7 @@ impl TestApp {
             addr,
             origin,
             db,
+            syslog_addr,
             database,
             config,
             shutdown: None,
@@ -348,7 +372,7 @@ pub struct Answer {
 }
 
 impl Answer {
-    async fn from(response: reqwest::Response) -> Self {
+    pub async fn from(response: reqwest::Response) -> Self {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");

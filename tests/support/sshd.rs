@@ -19,9 +19,24 @@ pub struct Sshd {
     child: Child,
 }
 
+/// How a test's sshd is set up beyond its principals.
+#[derive(Debug, Default, Clone)]
+pub struct SshdSetup {
+    /// Log through syslog to this Unix socket (as `/dev/log` in a private mount namespace)
+    /// instead of to a file.
+    pub syslog_socket: Option<PathBuf>,
+    /// A plain public key `root` also accepts from its authorized_keys.
+    pub authorized_key: Option<String>,
+}
+
 impl Sshd {
     /// Starts sshd where the shared `root` account accepts `principals`.
     pub fn start(principals: &[&str]) -> Self {
+        Self::start_with(principals, SshdSetup::default())
+    }
+
+    /// Starts sshd with `principals` for `root`, as `setup` says.
+    pub fn start_with(principals: &[&str], setup: SshdSetup) -> Self {
         let stack_dir = std::env::var_os(xtask::stack_info::STACK_ENV)
             .map(PathBuf::from)
             .and_then(|file| file.parent().map(Path::to_path_buf))
@@ -35,6 +50,13 @@ impl Sshd {
         std::fs::write(dir.join("principals/root"), principals.join("\n") + "\n").unwrap();
         let revoked_keys = dir.join("revoked_keys");
         std::fs::write(&revoked_keys, "").unwrap();
+        let authorized_keys = match &setup.authorized_key {
+            Some(key) => {
+                std::fs::write(dir.join("authorized_keys"), format!("{key}\n")).unwrap();
+                format!("{}/authorized_keys", dir.display())
+            }
+            None => "none".to_owned(),
+        };
 
         let port = {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -47,7 +69,7 @@ impl Sshd {
             format!(
                 "Port {port}\nListenAddress 127.0.0.1\nHostKey {host_key}\nPidFile {pid}\n\
                  TrustedUserCAKeys {trusted}\nAuthorizedPrincipalsFile {dir}/principals/%u\n\
-                 AuthorizedKeysFile none\nRevokedKeys {revoked}\nPubkeyAuthentication yes\n\
+                 AuthorizedKeysFile {authorized_keys}\nRevokedKeys {revoked}\nPubkeyAuthentication yes\n\
                  PasswordAuthentication no\nKbdInteractiveAuthentication no\n\
                  PermitRootLogin prohibit-password\nUsePAM yes\nLogLevel VERBOSE\n\
                  # The test folders may sit below a world-writable one such as /tmp.\n\
@@ -61,14 +83,17 @@ impl Sshd {
         )
         .unwrap();
         std::fs::create_dir_all("/run/sshd").unwrap();
-        let child = Command::new("/usr/sbin/sshd")
-            .args(["-D", "-f"])
-            .arg(&config)
-            .arg("-E")
-            .arg(&log_file)
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("sshd (Debian package openssh-server) starts");
+        let child = match &setup.syslog_socket {
+            None => Command::new("/usr/sbin/sshd")
+                .args(["-D", "-f"])
+                .arg(&config)
+                .arg("-E")
+                .arg(&log_file)
+                .stdin(Stdio::null())
+                .spawn()
+                .expect("sshd (Debian package openssh-server) starts"),
+            Some(socket) => spawn_logging_to_syslog(&dir, &config, socket),
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "sshd did not listen on {port}");
@@ -112,6 +137,26 @@ impl Sshd {
             .expect("ssh runs")
     }
 
+    /// Tries `ssh <user>@127.0.0.1 true` with the plain key `key` and nothing else.
+    pub fn attempt(&self, user: &str, key: &Path) -> Output {
+        Command::new("ssh")
+            .args(["-F", "/dev/null", "-p", &self.port.to_string()])
+            .arg("-i")
+            .arg(key)
+            .args(["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"])
+            .args([
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+            ])
+            .args(["-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "-l", user])
+            .args(["127.0.0.1", "true"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("ssh runs")
+    }
+
     /// What sshd has logged so far; waits briefly for a line containing `expect`.
     pub fn log_containing(&self, expect: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -131,6 +176,27 @@ impl Drop for Sshd {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Runs sshd in a mount namespace of its own whose `/dev/log` is `socket`, so that its
+/// syslog lines reach a test's rsyslog and no one else's. The namespace's `/dev` is a fresh
+/// tmpfs with the few devices sshd opens bound in from the real one.
+fn spawn_logging_to_syslog(dir: &Path, config: &Path, socket: &Path) -> Child {
+    let script = format!(
+        "set -e; mkdir -p {dir}/hostdev; mount --bind /dev {dir}/hostdev; \
+         mount -t tmpfs -o mode=755 tmpfs /dev; \
+         for f in null zero random urandom tty full; do touch /dev/$f; \
+           mount --bind {dir}/hostdev/$f /dev/$f; done; \
+         ln -s {socket} /dev/log; exec /usr/sbin/sshd -D -f {config}",
+        dir = dir.display(),
+        socket = socket.display(),
+        config = config.display(),
+    );
+    Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("unshare and sshd start")
 }
 
 /// A new Ed25519 key pair at `path` and `path.pub`, without a passphrase.

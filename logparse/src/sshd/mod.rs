@@ -102,7 +102,12 @@ pub struct Certificate {
 
 /// Parses the message part of one sshd log line (after `sshd[pid]: `).
 pub fn parse(message: &str) -> SshdEvent {
-    let message = message.trim_end_matches(['\r', '\n']);
+    let message = message
+        .trim_end_matches(['\r', '\n'])
+        .trim_start_matches(' ');
+    // Through syslog, sshd puts its log level before errors (`error: Certificate ...`); a file
+    // written with `-E` has no such prefix.
+    let message = message.strip_prefix("error: ").unwrap_or(message);
     let (message, preauth) = match message.strip_suffix(" [preauth]") {
         Some(rest) => (rest, true),
         None => (message, false),

@@ -310,3 +310,17 @@ fn malformed_lines_are_other_and_never_panic() {
         assert_eq!(parse(line), SshdEvent::Other, "{line:?}");
     }
 }
+
+#[test]
+fn syslog_forms_with_a_level_prefix_and_leading_space_are_read() {
+    assert_eq!(
+        parse(" error: Certificate does not contain an authorized principal"),
+        SshdEvent::NoAuthorizedPrincipal
+    );
+    assert_eq!(
+        parse("error: Certificate invalid: expired"),
+        SshdEvent::CertificateInvalid {
+            reason: "expired".into()
+        }
+    );
+}

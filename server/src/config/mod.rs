@@ -6,6 +6,7 @@
 
 mod access;
 mod certs;
+mod ingest;
 mod secret;
 mod validate;
 
@@ -22,6 +23,7 @@ pub use certs::{
     CertificatesConfig, EmbeddedConfig, JwtLoginConfig, LdapLoginConfig, SignerKind, VaultConfig,
     VaultLogin,
 };
+pub use ingest::IngestConfig;
 pub use secret::Secret;
 
 /// Everything the portal reads at start.
@@ -39,6 +41,8 @@ pub struct Config {
     pub certificates: CertificatesConfig,
     /// Vault, when `certificates.signer = "vault"`.
     pub vault: Option<VaultConfig>,
+    #[serde(default)]
+    pub ingest: IngestConfig,
 }
 
 /// The HTTP listener and what it answers with.

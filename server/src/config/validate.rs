@@ -9,7 +9,8 @@ impl Config {
         self.validate_directory()?;
         self.validate_session()?;
         self.validate_access()?;
-        self.validate_certificates()
+        self.validate_certificates()?;
+        self.ingest.validate()
     }
 
     fn validate_server(&self) -> Result<(), ConfigError> {

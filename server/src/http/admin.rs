@@ -170,7 +170,7 @@ fn reason(reason: &Option<String>) -> Option<String> {
         .filter(|r| !r.trim().is_empty())
 }
 
-async fn record(
+pub(super) async fn record(
     state: &AppState,
     client: &ClientInfo,
     current: &CurrentUser,

@@ -10,6 +10,9 @@ pub mod csrf;
 mod fallback;
 mod headers;
 mod health;
+mod history;
+mod hosts;
+mod ingest;
 pub mod json;
 mod krl;
 pub mod request_id;
@@ -54,10 +57,24 @@ pub fn router(state: AppState) -> Router {
             post(admin::revoke_person),
         )
         .route("/admin/keys/revoke", post(admin::revoke_key))
+        .route("/admin/hosts", get(hosts::list).post(hosts::add))
+        .route("/admin/hosts/{id}/tokens", post(hosts::issue_token))
+        .route("/admin/tokens/{id}/revoke", post(hosts::revoke_token))
+        .route("/history", get(history::mine))
+        .route("/audit/events", get(history::search))
+        .route("/audit/export", get(history::export))
+        .route("/audit/sessions", get(history::on_host))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(from_fn_with_state(state.clone(), csrf::guard));
 
-    Router::new()
+    let ingest = Router::new()
+        .route("/api/ingest/logs", post(ingest::logs))
+        .route("/metrics", get(ingest::metrics))
+        // The handler reads the body itself, up to `ingest.max_batch_bytes`, and counts what
+        // it refuses.
+        .layer(DefaultBodyLimit::disable());
+
+    let web = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/krl", get(krl::serve))
@@ -65,7 +82,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(assets::serve)
         .layer(sessions)
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit));
+
+    Router::new()
+        .merge(ingest)
+        .merge(web)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,

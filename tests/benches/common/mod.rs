@@ -26,7 +26,7 @@ impl Portal {
         let config = std::env::temp_dir().join(format!("{database}.toml"));
         std::fs::write(
             &config,
-            support::config_toml(options, &database, addr, &origin),
+            support::config_toml(options, &database, addr, &origin, None),
         )?;
         let child = Command::new(binary)
             .arg("--config")

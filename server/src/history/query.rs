@@ -1,0 +1,168 @@
+//! The history search: filters, keyset pagination, and each login tied to its connection.
+//!
+//! Pages are cut on (event time, id), newest first, so a page costs the same however deep it
+//! is. Free text (`q`) is a case-insensitive substring of the raw line; it has no index of its
+//! own and is meant to narrow a search the other filters and a time range already bound.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Postgres, QueryBuilder};
+
+use super::filter::{Cursor, EventFilter};
+
+/// Attributions the security team is shown as needing a look.
+pub const FLAGGED: &[&str] = &["inferred", "suspicious", "unattributed", "non_ca"];
+
+/// How far back a login's failed attempts on the same connection are looked for.
+const FAILURES_WINDOW: &str = "10 minutes";
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct EventRow {
+    pub event_id: i64,
+    pub event_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub host: String,
+    pub kind: String,
+    pub username: Option<String>,
+    pub src_ip: Option<String>,
+    pub src_port: Option<i32>,
+    pub method: Option<String>,
+    pub key_type: Option<String>,
+    pub key_fingerprint: Option<String>,
+    pub key_id: Option<String>,
+    pub serial: Option<String>,
+    pub ca_fingerprint: Option<String>,
+    pub certificate_id: Option<i64>,
+    pub person: Option<String>,
+    pub attribution: Option<String>,
+    pub reason: Option<String>,
+    pub skew_secs: Option<i32>,
+    pub flags: Vec<String>,
+    pub raw: String,
+    pub cert_valid_before: Option<DateTime<Utc>>,
+    pub cert_principals: Option<Vec<String>>,
+    pub cert_revoked_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub failures_before: Option<i64>,
+}
+
+impl EventRow {
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            event_at: self.event_at,
+            event_id: self.event_id,
+        }
+    }
+}
+
+/// One page of events matching `filter`, newest first.
+pub async fn search(db: &PgPool, filter: &EventFilter) -> Result<Vec<EventRow>, sqlx::Error> {
+    let mut query = QueryBuilder::<Postgres>::new(
+        "select e.event_id, e.event_at, e.received_at, h.name as host, e.kind, e.username,
+            host(e.src_ip) as src_ip, e.src_port, e.method, e.key_type, e.key_fingerprint,
+            e.key_id, e.serial::text as serial, e.ca_fingerprint, e.certificate_id, e.person,
+            e.attribution, e.reason, e.skew_secs, e.flags, e.raw,
+            c.valid_before as cert_valid_before, c.principals as cert_principals,
+            c.revoked_at as cert_revoked_at, conn.ended_at, conn.failures_before
+         from log_event e
+         join ingest_host h on h.host_id = e.host_id
+         left join certificate c on c.certificate_id = e.certificate_id
+         left join lateral (
+            select
+              (select d.event_at from log_event d
+                where d.host_id = e.host_id and d.src_port = e.src_port and d.src_ip = e.src_ip
+                  and d.kind in ('disconnected', 'connection_closed')
+                  and d.event_at >= e.event_at
+                order by d.event_at limit 1) as ended_at,
+              (select count(*) from log_event f
+                where f.host_id = e.host_id and f.src_port = e.src_port and f.src_ip = e.src_ip
+                  and f.kind = 'failed' and f.event_at <= e.event_at
+                  and f.event_at > e.event_at - interval '",
+    );
+    query.push(FAILURES_WINDOW);
+    query.push(
+        "') as failures_before
+            where e.kind = 'accepted' and e.src_port is not null
+         ) conn on true
+         where true",
+    );
+    push_filters(&mut query, filter);
+    query.push(" order by e.event_at desc, e.event_id desc limit ");
+    query.push_bind(filter.limit);
+    query.build_query_as().fetch_all(db).await
+}
+
+fn push_filters(query: &mut QueryBuilder<'_, Postgres>, filter: &EventFilter) {
+    if let Some(person) = &filter.person {
+        query.push(" and lower(e.person) = lower(");
+        query.push_bind(person.clone());
+        query.push(")");
+    }
+    if let Some(host) = &filter.host {
+        query.push(" and lower(h.name) = lower(");
+        query.push_bind(host.clone());
+        query.push(")");
+    }
+    if let Some(src) = filter.src {
+        query.push(" and e.src_ip = ");
+        query.push_bind(sqlx::types::ipnetwork::IpNetwork::from(src));
+    }
+    if let Some(serial) = filter.serial {
+        query.push(" and e.serial = ");
+        query.push_bind(serial.to_string());
+        query.push("::numeric");
+    }
+    if let Some(key) = &filter.key {
+        query.push(" and e.key_fingerprint = ");
+        query.push_bind(key.clone());
+    }
+    if let Some(kind) = &filter.kind {
+        query.push(" and e.kind = ");
+        query.push_bind(kind.clone());
+    }
+    if let Some(from) = filter.from {
+        query.push(" and e.event_at >= ");
+        query.push_bind(from);
+    }
+    if let Some(to) = filter.to {
+        query.push(" and e.event_at < ");
+        query.push_bind(to);
+    }
+    if let Some(text) = &filter.text {
+        query.push(" and strpos(lower(e.raw), lower(");
+        query.push_bind(text.clone());
+        query.push(")) > 0");
+    }
+    if filter.flagged_only {
+        query.push(" and e.attribution = any(");
+        query.push_bind(FLAGGED.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        query.push(")");
+    }
+    if let Some(after) = filter.after {
+        query.push(" and (e.event_at, e.event_id) < (");
+        query.push_bind(after.event_at);
+        query.push(", ");
+        query.push_bind(after.event_id);
+        query.push(")");
+    }
+}
+
+/// Accepted logins on `host` whose connection overlapped `[from, to)`.
+pub async fn sessions_on_host(
+    db: &PgPool,
+    host: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
+    let filter = EventFilter {
+        host: Some(host.to_owned()),
+        kind: Some("accepted".into()),
+        to: Some(to),
+        limit: super::filter::MAX_PAGE,
+        ..EventFilter::default()
+    };
+    let mut rows = search(db, &filter).await?;
+    rows.retain(|row| row.ended_at.is_none_or(|end| end >= from));
+    rows.truncate(limit as usize);
+    Ok(rows)
+}

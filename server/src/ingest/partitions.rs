@@ -1,0 +1,84 @@
+//! `log_event`'s daily partitions: made a few days ahead, dropped after the retention.
+//!
+//! Rows are placed by the time the portal received them, so the partitions for today and the
+//! next days always cover new rows; one that is missing anyway (the clock jumped) is made
+//! when an insert finds no partition, and the insert is tried again.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use sqlx::PgPool;
+
+/// How many days of partitions exist ahead of today.
+const DAYS_AHEAD: u64 = 3;
+
+fn name(day: NaiveDate) -> String {
+    format!("log_event_{}", day.format("%Y%m%d"))
+}
+
+/// Makes the partitions from yesterday to a few days ahead of `now`.
+pub async fn ensure(db: &PgPool, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    let today = now.date_naive();
+    let first = today.checked_sub_days(Days::new(1)).unwrap_or(today);
+    for offset in 0..=DAYS_AHEAD + 1 {
+        let Some(day) = first.checked_add_days(Days::new(offset)) else {
+            continue;
+        };
+        let Some(next) = day.succ_opt() else { continue };
+        // Identifiers and bounds come from dates formatted here, never from input.
+        let statement = format!(
+            "create table if not exists {} partition of log_event \
+             for values from ('{day} 00:00:00+00') to ('{next} 00:00:00+00')",
+            name(day)
+        );
+        sqlx::query(&statement).execute(db).await?;
+    }
+    Ok(())
+}
+
+/// Drops the partitions, and the sequence claims, older than `retention_days`.
+pub async fn drop_expired(
+    db: &PgPool,
+    now: DateTime<Utc>,
+    retention_days: u32,
+) -> Result<Vec<String>, sqlx::Error> {
+    let Some(cutoff) = now
+        .date_naive()
+        .checked_sub_days(Days::new(u64::from(retention_days)))
+    else {
+        return Ok(Vec::new());
+    };
+    let existing: Vec<String> = sqlx::query_scalar(
+        "select c.relname::text from pg_inherits i
+         join pg_class c on c.oid = i.inhrelid
+         join pg_class p on p.oid = i.inhparent
+         where p.relname = 'log_event'",
+    )
+    .fetch_all(db)
+    .await?;
+    let mut dropped = Vec::new();
+    for partition in existing {
+        let Some(day) = partition
+            .strip_prefix("log_event_")
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y%m%d").ok())
+        else {
+            continue;
+        };
+        if day < cutoff && partition == name(day) {
+            sqlx::query(&format!("drop table if exists {partition}"))
+                .execute(db)
+                .await?;
+            dropped.push(partition);
+        }
+    }
+    sqlx::query("delete from log_seq where received_at < $1")
+        .bind(cutoff.and_hms_opt(0, 0, 0).map(|t| t.and_utc()))
+        .execute(db)
+        .await?;
+    Ok(dropped)
+}
+
+/// Whether an insert failed because no partition covers the row.
+pub fn is_missing_partition(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|e| e.code().as_deref() == Some("23514") && e.message().contains("partition"))
+}

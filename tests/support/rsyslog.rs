@@ -1,0 +1,102 @@
+//! A private rsyslogd per test, forwarding with the README's snippet, as a host would.
+//!
+//! It listens on a Unix socket of its own (which the test's sshd sees as `/dev/log`) and
+//! forwards with exactly the configuration the README gives operators, the target filled in.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Rsyslog {
+    pub socket: PathBuf,
+    dir: PathBuf,
+    config: PathBuf,
+    child: Option<Child>,
+}
+
+/// The forwarding snippet from the README, between its markers.
+pub fn readme_snippet() -> String {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("<!-- rsyslog-snippet -->")
+        .expect("the README marks its rsyslog snippet");
+    let end = readme
+        .find("<!-- /rsyslog-snippet -->")
+        .expect("snippet end");
+    let block = &readme[start..end];
+    let body = block
+        .split_once("```\n")
+        .and_then(|(_, rest)| rest.rsplit_once("```"))
+        .map(|(body, _)| body)
+        .expect("the snippet is a code block");
+    body.to_owned()
+}
+
+impl Rsyslog {
+    /// Starts rsyslogd forwarding authentication lines to `portal`.
+    pub fn start(portal: SocketAddr) -> Self {
+        let dir = std::env::temp_dir()
+            .join("opsportal-rsyslog")
+            .join(uuid::Uuid::new_v4().simple().to_string());
+        std::fs::create_dir_all(dir.join("work")).unwrap();
+        let socket = dir.join("log.sock");
+        let snippet = readme_snippet()
+            .replace("portal.corp.example.com", &portal.ip().to_string())
+            .replace("port=\"1514\"", &format!("port=\"{}\"", portal.port()));
+        assert!(
+            snippet.contains(&portal.port().to_string()),
+            "snippet names the port"
+        );
+        let config = dir.join("rsyslog.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "global(workDirectory=\"{work}\")\n\
+                 module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
+                 input(type=\"imuxsock\" Socket=\"{socket}\" RateLimit.Interval=\"0\")\n\
+                 {snippet}",
+                work = dir.join("work").display(),
+                socket = socket.display(),
+            ),
+        )
+        .unwrap();
+        let mut rsyslog = Self {
+            socket,
+            dir,
+            config,
+            child: None,
+        };
+        rsyslog.spawn();
+        rsyslog
+    }
+
+    fn spawn(&mut self) {
+        let child = Command::new("/usr/sbin/rsyslogd")
+            .args(["-n", "-f"])
+            .arg(&self.config)
+            .arg("-i")
+            .arg(self.dir.join("rsyslogd.pid"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("rsyslogd (Debian package rsyslog) starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.socket.exists() {
+            assert!(Instant::now() < deadline, "rsyslogd made no socket");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.child = Some(child);
+    }
+}
+
+impl Drop for Rsyslog {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
