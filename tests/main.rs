@@ -6,6 +6,7 @@ mod support;
 mod browser;
 mod certificates;
 mod http_surface;
+mod ingest_faults;
 mod log_ingest;
 mod revocation;
 mod sessions;

@@ -14,7 +14,11 @@ pub fn config_toml(
 ) -> String {
     let stack = stack();
     let dir = &stack.directory;
-    let (base, _) = stack.database_url.rsplit_once('/').expect("database URL");
+    let server = options
+        .database_server
+        .as_ref()
+        .unwrap_or(&stack.database_url);
+    let (base, _) = server.rsplit_once('/').expect("database URL");
     let urls: Vec<String> = options
         .directory_urls
         .iter()

@@ -7,6 +7,8 @@ pub mod directory;
 pub mod ingest;
 pub mod keys;
 pub mod openbao;
+pub mod postgres;
+pub mod process;
 pub mod rsyslog;
 pub mod sshd;
 
@@ -55,6 +57,9 @@ pub struct AppOptions {
     pub max_line_bytes: usize,
     /// `ingest.max_batch_bytes`.
     pub max_batch_bytes: usize,
+    /// A PostgreSQL server of the test's own (its `postgres` database URL) instead of the
+    /// stack's, for tests that stop or restart it.
+    pub database_server: Option<String>,
 }
 
 /// Who signs the test portal's certificates.
@@ -129,6 +134,7 @@ impl Default for AppOptions {
             syslog_tcp: false,
             max_line_bytes: 8192,
             max_batch_bytes: 1024 * 1024,
+            database_server: None,
         }
     }
 }
@@ -141,6 +147,7 @@ pub struct TestApp {
     /// Where the portal receives syslog over TCP, when asked to.
     pub syslog_addr: Option<SocketAddr>,
     database: String,
+    database_server: String,
     config: Config,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
@@ -158,7 +165,11 @@ impl TestApp {
     /// Like [`TestApp::with`], but returns the error when the portal refuses to start.
     pub async fn try_with(options: AppOptions) -> anyhow::Result<Self> {
         let database = format!("opsportal_test_{}", uuid::Uuid::new_v4().simple());
-        psql(&format!("create database {database}"));
+        let server = options
+            .database_server
+            .clone()
+            .unwrap_or_else(|| stack().database_url.clone());
+        psql_on(&server, &format!("create database {database}"));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let scheme = if options.dev_insecure_http {
@@ -188,6 +199,7 @@ impl TestApp {
             db,
             syslog_addr,
             database,
+            database_server: server,
             config,
             shutdown: None,
             server: None,
@@ -337,17 +349,22 @@ impl Drop for TestApp {
         if let Some(server) = self.server.take() {
             server.abort();
         }
-        psql(&format!(
-            "drop database if exists {} with (force)",
-            self.database
-        ));
+        psql_on(
+            &self.database_server,
+            &format!("drop database if exists {} with (force)", self.database),
+        );
     }
 }
 
 /// Runs one SQL statement as the stack's admin role.
 pub fn psql(statement: &str) {
+    psql_on(&stack().database_url, statement);
+}
+
+/// Runs one SQL statement on the server of `url`.
+pub fn psql_on(url: &str, statement: &str) {
     let output = Command::new("psql")
-        .args([&stack().database_url, "-Atqc", statement])
+        .args([url, "-Atqc", statement])
         .output()
         .expect("psql runs");
     assert!(

@@ -61,6 +61,15 @@ fn main() -> anyhow::Result<()> {
 
 fn test(args: &[String]) -> anyhow::Result<()> {
     frontend::build()?;
+    // Some tests run the portal and the agent as processes of their own.
+    sh::run_visible(Command::new("cargo").current_dir(paths::root()).args([
+        "build",
+        "--bins",
+        "--package",
+        "opsportal-server",
+        "--package",
+        "opsportal-agent",
+    ]))?;
     let stack = stack::Stack::start()?;
     stack.print_settings();
     let status = Command::new("cargo")

@@ -148,6 +148,8 @@ impl Ingest {
         self.stop.send_replace(true);
         for task in tasks.others {
             task.abort();
+            // Awaited so that the listeners are closed before a successor binds their ports.
+            let _ = task.await;
         }
         if tokio::time::timeout(DRAIN_TIMEOUT, tasks.writer)
             .await

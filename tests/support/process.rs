@@ -1,0 +1,147 @@
+//! The portal as a process of its own, for benchmarks and for tests that kill it.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use super::{AppOptions, config_toml, psql_on, stack};
+
+/// The `opsportal` binary as its own process; stopped, and its database dropped, on drop.
+pub struct Portal {
+    pub child: Child,
+    pub origin: String,
+    binary: std::path::PathBuf,
+    config: std::path::PathBuf,
+    database: String,
+    database_server: String,
+}
+
+impl Portal {
+    /// Starts `binary` with the test configuration for `options` and waits until it is ready.
+    pub async fn start(binary: &Path, options: &AppOptions) -> anyhow::Result<Self> {
+        let database = format!("opsportal_proc_{}", uuid::Uuid::new_v4().simple());
+        let database_server = options
+            .database_server
+            .clone()
+            .unwrap_or_else(|| stack().database_url.clone());
+        psql_on(&database_server, &format!("create database {database}"));
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        let origin = format!("http://{addr}");
+        let config = std::env::temp_dir().join(format!("{database}.toml"));
+        std::fs::write(
+            &config,
+            config_toml(options, &database, addr, &origin, None),
+        )?;
+        let mut portal = Self {
+            child: spawn(binary, &config)?,
+            origin,
+            binary: binary.to_owned(),
+            config,
+            database,
+            database_server,
+        };
+        portal.wait_ready().await?;
+        Ok(portal)
+    }
+
+    /// Kills the process with SIGKILL, requests in flight and all, and starts it again.
+    pub async fn kill_and_restart(&mut self) -> anyhow::Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        self.child = spawn(&self.binary, &self.config)?;
+        self.wait_ready().await
+    }
+
+    async fn wait_ready(&mut self) -> anyhow::Result<()> {
+        let probe = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = probe.get(self.url("/readyz")).send().await;
+            if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
+                return Ok(());
+            }
+            anyhow::ensure!(Instant::now() < deadline, "the portal did not become ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The URL of the portal's own database.
+    pub fn database_url(&self) -> String {
+        let (base, _) = self.database_server.rsplit_once('/').expect("database URL");
+        format!("{base}/{}", self.database)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
+    /// A client that sends the anti-forgery header, with or without a cookie jar.
+    pub fn client(&self, cookies: bool) -> anyhow::Result<reqwest::Client> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            opsportal_shared::CSRF_HEADER,
+            opsportal_shared::CSRF_HEADER_VALUE.parse()?,
+        );
+        Ok(reqwest::Client::builder()
+            .cookie_store(cookies)
+            .default_headers(headers)
+            .pool_max_idle_per_host(64)
+            .build()?)
+    }
+
+    /// A client signed in as the demo person `username`.
+    pub async fn signed_in(&self, username: &str) -> anyhow::Result<reqwest::Client> {
+        let client = self.client(true)?;
+        let password = &stack().person(username).password;
+        let response = client
+            .post(self.url("/api/session"))
+            .json(&json!({ "username": username, "password": password }))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status() == StatusCode::OK,
+            "sign-in: {}",
+            response.status()
+        );
+        Ok(client)
+    }
+}
+
+fn spawn(binary: &Path, config: &Path) -> std::io::Result<Child> {
+    Command::new(binary)
+        .arg("--config")
+        .arg(config)
+        .args(["serve", "--migrate"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+}
+
+/// A binary of this workspace, built by `cargo build` (debug profile).
+pub fn debug_binary(name: &str) -> std::path::PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/debug")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --bins` first (cargo xtask test does)",
+        path.display()
+    );
+    path
+}
+
+impl Drop for Portal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        psql_on(
+            &self.database_server,
+            &format!("drop database if exists {} with (force)", self.database),
+        );
+        let _ = std::fs::remove_file(&self.config);
+    }
+}
