@@ -33,6 +33,9 @@ pub enum FramingError {
 #[derive(Debug)]
 pub struct Framer {
     buffer: Vec<u8>,
+    /// Where the unread part of `buffer` begins. Frames are taken by moving it forward and
+    /// the buffer is compacted once per read, not once per frame.
+    start: usize,
     max_len: usize,
     /// Inside an overlong LF line: skip up to the next LF.
     skipping: bool,
@@ -45,6 +48,7 @@ impl Framer {
     pub fn new(max_len: usize) -> Self {
         Self {
             buffer: Vec::new(),
+            start: 0,
             max_len,
             skipping: false,
         }
@@ -52,29 +56,39 @@ impl Framer {
 
     /// Adds bytes read from the connection.
     pub fn push(&mut self, bytes: &[u8]) {
+        self.buffer.drain(..self.start);
+        self.start = 0;
         self.buffer.extend_from_slice(bytes);
+    }
+
+    fn pending(&self) -> &[u8] {
+        &self.buffer[self.start..]
+    }
+
+    fn consume(&mut self, len: usize) {
+        self.start += len;
     }
 
     /// The next complete message, if the buffer holds one.
     pub fn next_frame(&mut self) -> Option<Result<Frame, FramingError>> {
         loop {
             if self.skipping {
-                let lf = self.buffer.iter().position(|b| *b == b'\n');
+                let lf = self.pending().iter().position(|b| *b == b'\n');
                 match lf {
                     Some(at) => {
-                        self.buffer.drain(..=at);
+                        self.consume(at + 1);
                         self.skipping = false;
                     }
                     None => {
-                        self.buffer.clear();
+                        self.start = self.buffer.len();
                         return None;
                     }
                 }
             }
-            let first = *self.buffer.first()?;
+            let first = *self.pending().first()?;
             if first == b'\n' || first == b'\r' {
                 // Blank lines between frames carry nothing.
-                self.buffer.remove(0);
+                self.consume(1);
                 continue;
             }
             return if first.is_ascii_digit() {
@@ -87,38 +101,36 @@ impl Framer {
 
     /// Bytes that never became a whole message, when the connection ends.
     pub fn finish(self) -> usize {
-        if self.skipping { 0 } else { self.buffer.len() }
+        if self.skipping {
+            0
+        } else {
+            self.pending().len()
+        }
     }
 
     fn octet_counted(&mut self) -> Option<Result<Frame, FramingError>> {
-        let digits = self
-            .buffer
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        if digits > MAX_COUNT_DIGITS || (digits > 1 && self.buffer[0] == b'0') {
+        let pending = self.pending();
+        let digits = pending.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits > MAX_COUNT_DIGITS || (digits > 1 && pending[0] == b'0') {
             return Some(Err(FramingError::BadCount));
         }
-        match self.buffer.get(digits) {
+        match pending.get(digits) {
             None => return None,
             Some(b' ') => {}
             // `2024-...` or `123abc`: a digit-led line without a count, framed by its LF.
             Some(_) => return self.lf_terminated(),
         }
-        let count: u64 = std::str::from_utf8(&self.buffer[..digits])
-            .ok()?
-            .parse()
-            .ok()?;
+        let count: u64 = std::str::from_utf8(&pending[..digits]).ok()?.parse().ok()?;
         if count > self.max_len as u64 {
             return Some(Err(FramingError::TooLong { announced: count }));
         }
         let start = digits + 1;
         let end = start + count as usize;
-        if self.buffer.len() < end {
+        if pending.len() < end {
             return None;
         }
-        let mut bytes: Vec<u8> = self.buffer[start..end].to_vec();
-        self.buffer.drain(..end);
+        let mut bytes: Vec<u8> = pending[start..end].to_vec();
+        self.consume(end);
         // rsyslog counts the LF it appends; the message is what comes before it.
         if bytes.last() == Some(&b'\n') {
             bytes.pop();
@@ -130,10 +142,11 @@ impl Framer {
     }
 
     fn lf_terminated(&mut self) -> Option<Result<Frame, FramingError>> {
-        match self.buffer.iter().position(|b| *b == b'\n') {
+        let pending = self.pending();
+        match pending.iter().position(|b| *b == b'\n') {
             Some(at) if at <= self.max_len => {
-                let mut bytes: Vec<u8> = self.buffer.drain(..=at).collect();
-                bytes.pop();
+                let mut bytes: Vec<u8> = pending[..at].to_vec();
+                self.consume(at + 1);
                 if bytes.last() == Some(&b'\r') {
                     bytes.pop();
                 }
@@ -143,14 +156,15 @@ impl Framer {
                 }))
             }
             Some(_) => Some(Ok(self.cut())),
-            None if self.buffer.len() > self.max_len => Some(Ok(self.cut())),
+            None if pending.len() > self.max_len => Some(Ok(self.cut())),
             None => None,
         }
     }
 
     /// The first `max_len` bytes of an overlong line; the rest is skipped.
     fn cut(&mut self) -> Frame {
-        let bytes: Vec<u8> = self.buffer.drain(..self.max_len).collect();
+        let bytes: Vec<u8> = self.pending()[..self.max_len].to_vec();
+        self.consume(self.max_len);
         self.skipping = true;
         Frame {
             bytes,
