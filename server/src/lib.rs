@@ -4,8 +4,8 @@
 //! Layout: [`config`] reads and checks settings; [`directory`] talks to AD; [`signin`] and
 //! [`access`] decide who gets in with which roles; [`session`] keeps them signed in; [`certs`]
 //! checks, signs, records and revokes SSH certificates; [`ingest`] receives hosts' secure logs
-//! and names the person behind each login; [`http`] is the web surface; [`audit`] records what
-//! happened. [`Portal`] ties them together.
+//! and names the person behind each login; [`health`] judges what host agents report;
+//! [`http`] is the web surface; [`audit`] records what happened. [`Portal`] ties them together.
 
 pub mod access;
 pub mod app;
@@ -17,6 +17,7 @@ pub mod config;
 pub mod db;
 pub mod directory;
 pub mod error;
+pub mod health;
 pub mod history;
 pub mod http;
 pub mod ingest;

@@ -220,3 +220,133 @@ pub struct Problem {
     pub source: String,
     pub message: String,
 }
+
+/// The answer to `POST /api/ingest/metrics`, sent only once the report is committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsAck {
+    /// Whether this request stored the report.
+    pub stored: bool,
+    /// Whether the report had been stored before (same `agent_id` and `seq`).
+    pub duplicate: bool,
+}
+
+/// How bad a finding is. Ordered: `Warning < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Worth fixing soon; nothing is failing yet.
+    Warning,
+    /// Failing now, or open to misuse.
+    Critical,
+}
+
+/// Something wrong on a host, in plain words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable code of the rule: `accept_queue_full`, `listen_overflows`, `fd_near_limit`,
+    /// `fd_rising`, `file_handles_high`, `ipvs_table_small`, `principal_account`,
+    /// `no_principals_file`, `log_level_low`, `revoked_keys_missing`, `revoked_keys_stale`,
+    /// `sshd_config_unreadable`, `collection_problem`, `not_reporting`.
+    pub rule: String,
+    pub severity: Severity,
+    /// What it is about, when the rule looks at one thing: a listener (`0.0.0.0:443`), a
+    /// process (`nginx (pid 812)`), an account.
+    pub subject: Option<String>,
+    /// One line.
+    pub title: String,
+    /// What was seen and why it matters.
+    pub explanation: String,
+    /// What to do about it.
+    pub remedy: String,
+}
+
+/// One host's state, as the fleet page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostHealthSummary {
+    pub host_id: i64,
+    pub name: String,
+    /// When the latest report arrived (RFC 3339); `None` for a host that never reported.
+    pub last_report_at: Option<String>,
+    /// When the agent collected it, by the portal's clock.
+    pub collected_at: Option<String>,
+    pub agent_version: Option<String>,
+    /// The host name the agent claims.
+    pub hostname: Option<String>,
+    pub interval_secs: Option<u64>,
+    /// The worst finding's severity; `None` when there is nothing to report.
+    pub worst: Option<Severity>,
+    pub critical: u32,
+    pub warning: u32,
+    /// Worst first.
+    pub findings: Vec<Finding>,
+}
+
+/// `GET /api/admin/fleet`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FleetView {
+    /// When the view was made (RFC 3339).
+    pub generated_at: String,
+    /// Worst host first; hosts without any report come last.
+    pub hosts: Vec<HostHealthSummary>,
+}
+
+/// One point of a chart: a time (RFC 3339) and a value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// Seconds since the epoch, UTC.
+    pub t: i64,
+    pub value: f64,
+}
+
+/// One listener's queue against its backlog over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListenerSeries {
+    /// `0.0.0.0:443`.
+    pub local: String,
+    /// The owning process's command name, when known.
+    pub comm: Option<String>,
+    pub accept_queue: Vec<Point>,
+    pub backlog: Vec<Point>,
+}
+
+/// One process's open descriptors over its soft limit over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessSeries {
+    pub pid: u32,
+    pub comm: String,
+    pub fd_ratio: Vec<Point>,
+}
+
+/// `GET /api/admin/hosts/{id}/health?from=&to=`.
+///
+/// Every point is the highest value within its bucket (`bucket_secs` long, or an hour for
+/// data older than `raw_since`), so that a short spike stays visible at any zoom.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostHealthView {
+    pub host: HostHealthSummary,
+    pub from: String,
+    pub to: String,
+    pub bucket_secs: u64,
+    /// The oldest whole report kept for this host; before it, series come from hourly
+    /// rollups, and the per-listener and per-process series are empty.
+    pub raw_since: Option<String>,
+    /// ListenOverflows and ListenDrops per second, from consecutive reports.
+    pub overflow_rate: Vec<Point>,
+    pub drop_rate: Vec<Point>,
+    /// The worst listener's accept queue over its backlog.
+    pub queue_ratio: Vec<Point>,
+    /// The worst process's open descriptors over its soft limit.
+    pub fd_ratio: Vec<Point>,
+    /// System file handles allocated over the maximum.
+    pub file_handles_ratio: Vec<Point>,
+    pub ipvs_connections: Vec<Point>,
+    pub ipvs_table_size: Vec<Point>,
+    /// The listeners with the fullest queues, at most 50.
+    pub listeners: Vec<ListenerSeries>,
+    /// The processes closest to their limits, at most 10.
+    pub processes: Vec<ProcessSeries>,
+    /// sshd's facts from the latest report.
+    pub ssh: Option<SshFacts>,
+    /// Logins accepted on the host in the window, newest first.
+    pub logins: Vec<crate::history::LogEventView>,
+}

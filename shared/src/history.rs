@@ -2,6 +2,24 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Every kind of event the portal stores; a search may name only these.
+pub const EVENT_KINDS: &[&str] = &[
+    "accepted",
+    "failed",
+    "certificate_accepted",
+    "no_authorized_principal",
+    "certificate_invalid",
+    "key_revoked",
+    "invalid_user",
+    "connection_closed",
+    "received_disconnect",
+    "disconnected",
+    "session_opened",
+    "session_closed",
+    "sshd_other",
+    "other",
+];
+
 /// One stored line with what was read from it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogEventView {

@@ -1,6 +1,7 @@
 //! Receiving hosts' secure logs: listeners, limits and how long lines are kept.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -15,6 +16,21 @@ pub struct IngestConfig {
     /// source address, which must be one of a host's `addresses`.
     #[serde(default)]
     pub syslog_tcp_listen: Option<SocketAddr>,
+    /// Syslog over TLS (RFC 5425 framing as over TCP), e.g. `0.0.0.0:6514`. Needs
+    /// `tls_cert_file` and `tls_key_file`.
+    #[serde(default)]
+    pub syslog_tls_listen: Option<SocketAddr>,
+    /// PEM certificate chain the TLS listener presents.
+    #[serde(default)]
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key of that certificate.
+    #[serde(default)]
+    pub tls_key_file: Option<PathBuf>,
+    /// PEM CA certificates that sign hosts' client certificates. When set, every TLS sender
+    /// must present one, and is the host whose name the certificate carries; otherwise TLS
+    /// senders are known by their source address, as over TCP.
+    #[serde(default)]
+    pub tls_client_ca_file: Option<PathBuf>,
     /// Syslog over UDP. Datagrams from addresses no host lists are dropped and counted.
     #[serde(default)]
     pub syslog_udp_listen: Option<SocketAddr>,
@@ -34,12 +50,22 @@ pub struct IngestConfig {
     /// and UDP datagrams are dropped and counted.
     #[serde(default = "defaults::queue_lines")]
     pub queue_lines: usize,
+    /// Seconds an HTTP batch may wait for the database before the sender is told to come
+    /// back later (503 with Retry-After).
+    #[serde(default = "defaults::store_timeout_secs")]
+    pub store_timeout_secs: u64,
     /// Database connections for ingest, apart from the web pool.
     #[serde(default = "defaults::database_connections")]
     pub database_connections: u32,
     /// Days lines are kept.
     #[serde(default = "defaults::retention_days")]
     pub retention_days: u32,
+    /// Days host health is kept, as hourly rollups once older than `health_raw_days`.
+    #[serde(default = "defaults::health_retention_days")]
+    pub health_retention_days: u32,
+    /// Days host health reports are kept whole; older days are rolled up per hour.
+    #[serde(default = "defaults::health_raw_days")]
+    pub health_raw_days: u32,
     /// RFC 3164 lines carry no zone; their times are read in this offset, in minutes east of
     /// UTC.
     #[serde(default)]
@@ -65,11 +91,20 @@ mod defaults {
     pub fn queue_lines() -> usize {
         10_000
     }
+    pub fn store_timeout_secs() -> u64 {
+        10
+    }
     pub fn database_connections() -> u32 {
         4
     }
     pub fn retention_days() -> u32 {
         90
+    }
+    pub fn health_retention_days() -> u32 {
+        30
+    }
+    pub fn health_raw_days() -> u32 {
+        2
     }
     pub fn clock_skew_secs() -> u64 {
         300
@@ -81,13 +116,20 @@ impl Default for IngestConfig {
         Self {
             syslog_tcp_listen: None,
             syslog_udp_listen: None,
+            syslog_tls_listen: None,
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_client_ca_file: None,
             max_line_bytes: defaults::max_line_bytes(),
             max_batch_bytes: defaults::max_batch_bytes(),
             max_batch_lines: defaults::max_batch_lines(),
             max_connections: defaults::max_connections(),
             queue_lines: defaults::queue_lines(),
+            store_timeout_secs: defaults::store_timeout_secs(),
             database_connections: defaults::database_connections(),
             retention_days: defaults::retention_days(),
+            health_retention_days: defaults::health_retention_days(),
+            health_raw_days: defaults::health_raw_days(),
             rfc3164_utc_offset_minutes: 0,
             clock_skew_secs: defaults::clock_skew_secs(),
         }
@@ -117,6 +159,21 @@ impl IngestConfig {
             1,
         )?;
         at_least("retention_days", self.retention_days as usize, 1)?;
+        at_least("store_timeout_secs", self.store_timeout_secs as usize, 1)?;
+        at_least("health_raw_days", self.health_raw_days as usize, 1)?;
+        at_least(
+            "health_retention_days",
+            self.health_retention_days as usize,
+            self.health_raw_days as usize,
+        )?;
+        if self.syslog_tls_listen.is_some()
+            && (self.tls_cert_file.is_none() || self.tls_key_file.is_none())
+        {
+            return Err(ConfigError::invalid(
+                "ingest.syslog_tls_listen",
+                "needs ingest.tls_cert_file and ingest.tls_key_file",
+            ));
+        }
         if self.rfc3164_utc_offset_minutes.abs() > 14 * 60 {
             return Err(ConfigError::invalid(
                 "ingest.rfc3164_utc_offset_minutes",

@@ -6,6 +6,7 @@
 
 mod access;
 mod certs;
+mod health;
 mod ingest;
 mod secret;
 mod validate;
@@ -23,6 +24,7 @@ pub use certs::{
     CertificatesConfig, EmbeddedConfig, JwtLoginConfig, LdapLoginConfig, SignerKind, VaultConfig,
     VaultLogin,
 };
+pub use health::HealthConfig;
 pub use ingest::IngestConfig;
 pub use secret::Secret;
 
@@ -43,6 +45,8 @@ pub struct Config {
     pub vault: Option<VaultConfig>,
     #[serde(default)]
     pub ingest: IngestConfig,
+    #[serde(default)]
+    pub health: HealthConfig,
 }
 
 /// The HTTP listener and what it answers with.

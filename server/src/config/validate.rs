@@ -10,7 +10,8 @@ impl Config {
         self.validate_session()?;
         self.validate_access()?;
         self.validate_certificates()?;
-        self.ingest.validate()
+        self.ingest.validate()?;
+        self.health.validate()
     }
 
     fn validate_server(&self) -> Result<(), ConfigError> {

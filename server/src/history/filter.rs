@@ -66,22 +66,7 @@ pub struct EventFilter {
 }
 
 /// The event kinds a search may name.
-pub const KINDS: &[&str] = &[
-    "accepted",
-    "failed",
-    "certificate_accepted",
-    "no_authorized_principal",
-    "certificate_invalid",
-    "key_revoked",
-    "invalid_user",
-    "connection_closed",
-    "received_disconnect",
-    "disconnected",
-    "session_opened",
-    "session_closed",
-    "sshd_other",
-    "other",
-];
+pub use opsportal_shared::history::EVENT_KINDS as KINDS;
 
 impl SearchQuery {
     /// Checks every field; the message names the one at fault.

@@ -114,8 +114,10 @@ async fn receive(
     let text = decode(ingest, headers, &body).map_err(refused)?;
     let rows = read_batch(ingest, &host, &text).map_err(refused)?;
     let lines = rows.len();
-    match ingest.store(rows).await {
-        Ok(stored) => {
+    let deadline = std::time::Duration::from_secs(ingest.config.store_timeout_secs);
+    // Dropped at the deadline, the batch's transaction is rolled back: nothing half-stored.
+    match tokio::time::timeout(deadline, ingest.store(rows)).await {
+        Ok(Ok(stored)) => {
             tracing::debug!(host = %host.name, lines, accepted = stored.accepted,
                 duplicates = stored.duplicates, "log batch stored");
             Ok(IngestAck {
@@ -123,8 +125,13 @@ async fn receive(
                 duplicates: stored.duplicates,
             })
         }
-        Err(error) => {
+        Ok(Err(error)) => {
             tracing::warn!(host = %host.name, %error, lines, "log batch not stored");
+            Err(refused(Refusal::Unavailable))
+        }
+        Err(_) => {
+            tracing::warn!(host = %host.name, lines, ?deadline,
+                "log batch not stored: the database is too slow");
             Err(refused(Refusal::Unavailable))
         }
     }
@@ -136,19 +143,23 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4"),
         )],
-        state.ingest.metrics.render(),
+        state.ingest.metrics.render(state.ingest.queue.depth()),
     )
         .into_response()
 }
 
-async fn authenticate(ingest: &Ingest, headers: &HeaderMap) -> Result<HostRef, Refusal> {
-    let token = headers
+/// The bearer token of a request, when it carries one.
+pub(super) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or(Refusal::InvalidToken)?;
+}
+
+async fn authenticate(ingest: &Ingest, headers: &HeaderMap) -> Result<HostRef, Refusal> {
+    let token = bearer_token(headers).ok_or(Refusal::InvalidToken)?;
     match tokens::host_of(&ingest.db, token).await {
         Ok(Some(host)) => Ok(host),
         Ok(None) => Err(Refusal::InvalidToken),

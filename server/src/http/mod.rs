@@ -8,9 +8,11 @@ mod assets;
 mod certs;
 pub mod csrf;
 mod fallback;
+mod fleet;
 mod headers;
 mod health;
 mod history;
+mod host_reports;
 mod hosts;
 mod ingest;
 pub mod json;
@@ -59,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/keys/revoke", post(admin::revoke_key))
         .route("/admin/hosts", get(hosts::list).post(hosts::add))
         .route("/admin/hosts/{id}/tokens", post(hosts::issue_token))
+        .route("/admin/hosts/{id}/health", get(fleet::one))
+        .route("/admin/fleet", get(fleet::list))
         .route("/admin/tokens/{id}/revoke", post(hosts::revoke_token))
         .route("/history", get(history::mine))
         .route("/audit/events", get(history::search))
@@ -69,9 +73,10 @@ pub fn router(state: AppState) -> Router {
 
     let ingest = Router::new()
         .route("/api/ingest/logs", post(ingest::logs))
+        .route("/api/ingest/metrics", post(host_reports::receive))
         .route("/metrics", get(ingest::metrics))
-        // The handler reads the body itself, up to `ingest.max_batch_bytes`, and counts what
-        // it refuses.
+        // The handlers read the body themselves, up to `ingest.max_batch_bytes` and
+        // `health.max_report_bytes`, and count what they refuse.
         .layer(DefaultBodyLimit::disable());
 
     let web = Router::new()

@@ -12,6 +12,7 @@ use super::hosts::HostRef;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
     Tcp,
+    Tls,
     Udp,
     Http,
 }
@@ -20,6 +21,7 @@ impl Transport {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Tcp => "tcp",
+            Self::Tls => "tls",
             Self::Udp => "udp",
             Self::Http => "http",
         }

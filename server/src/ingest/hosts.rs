@@ -31,7 +31,14 @@ pub struct HostDirectory {
 
 struct Cache {
     by_address: HashMap<IpAddr, HostRef>,
+    all: Vec<HostRef>,
     read_at: Option<Instant>,
+}
+
+impl Cache {
+    fn fresh(&self) -> bool {
+        self.read_at.is_some_and(|at| at.elapsed() < REFRESH_AFTER)
+    }
 }
 
 impl HostDirectory {
@@ -40,6 +47,7 @@ impl HostDirectory {
             db,
             cache: Arc::new(RwLock::new(Cache {
                 by_address: HashMap::new(),
+                all: Vec::new(),
                 read_at: None,
             })),
         }
@@ -48,19 +56,30 @@ impl HostDirectory {
     /// The host that sends from `addr`, if any. IPv4 addresses seen as IPv6-mapped are
     /// matched as IPv4.
     pub async fn by_address(&self, addr: IpAddr) -> Result<Option<HostRef>, sqlx::Error> {
-        let addr = addr.to_canonical();
+        let cache = self.current().await?;
+        Ok(cache.by_address.get(&addr.to_canonical()).cloned())
+    }
+
+    /// Every registered host.
+    pub async fn all(&self) -> Result<Vec<HostRef>, sqlx::Error> {
+        Ok(self.current().await?.all.clone())
+    }
+
+    async fn current(&self) -> Result<tokio::sync::RwLockReadGuard<'_, Cache>, sqlx::Error> {
         {
             let cache = self.cache.read().await;
-            if cache.read_at.is_some_and(|at| at.elapsed() < REFRESH_AFTER) {
-                return Ok(cache.by_address.get(&addr).cloned());
+            if cache.fresh() {
+                return Ok(cache);
             }
         }
         let mut cache = self.cache.write().await;
-        if cache.read_at.is_none_or(|at| at.elapsed() >= REFRESH_AFTER) {
-            cache.by_address = self.read().await?;
+        if !cache.fresh() {
+            let (by_address, all) = self.read().await?;
+            cache.by_address = by_address;
+            cache.all = all;
             cache.read_at = Some(Instant::now());
         }
-        Ok(cache.by_address.get(&addr).cloned())
+        Ok(cache.downgrade())
     }
 
     /// Forgets the map, after an admin changed hosts.
@@ -68,13 +87,18 @@ impl HostDirectory {
         self.cache.write().await.read_at = None;
     }
 
-    async fn read(&self) -> Result<HashMap<IpAddr, HostRef>, sqlx::Error> {
+    async fn read(&self) -> Result<(HashMap<IpAddr, HostRef>, Vec<HostRef>), sqlx::Error> {
         let rows: Vec<(i64, String, Vec<sqlx::types::ipnetwork::IpNetwork>)> =
             sqlx::query_as("select host_id, name, addresses from ingest_host")
                 .fetch_all(&self.db)
                 .await?;
         let mut map = HashMap::new();
+        let mut all = Vec::new();
         for (id, name, addresses) in rows {
+            all.push(HostRef {
+                id,
+                name: name.clone(),
+            });
             for network in addresses {
                 map.insert(
                     network.ip().to_canonical(),
@@ -85,6 +109,6 @@ impl HostDirectory {
                 );
             }
         }
-        Ok(map)
+        Ok((map, all))
     }
 }

@@ -6,21 +6,23 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Default)]
 pub struct Metrics {
     accepted: Mutex<BTreeMap<&'static str, u64>>,
     rejected: Mutex<BTreeMap<&'static str, u64>>,
     parse_errors: Mutex<BTreeMap<&'static str, u64>>,
+    metric_rejected: Mutex<BTreeMap<&'static str, u64>>,
+    /// Host health reports stored, and those received again and stored once.
+    pub metric_reports: AtomicU64,
+    pub metric_duplicates: AtomicU64,
     pub duplicates: AtomicU64,
     pub hostname_mismatch: AtomicU64,
     pub clock_skew: AtomicU64,
     pub truncated: AtomicU64,
     pub short_frames: AtomicU64,
     pub store_failures: AtomicU64,
-    /// Lines received over syslog and not yet stored.
-    pub queued: AtomicI64,
     /// Milliseconds between receiving and storing, for the last stored batch.
     pub lag_ms: AtomicU64,
 }
@@ -45,13 +47,19 @@ impl Metrics {
         bump(&self.parse_errors, kind, 1);
     }
 
+    /// A host health report refused, by reason.
+    pub fn metric_rejected(&self, reason: &'static str) {
+        bump(&self.metric_rejected, reason, 1);
+    }
+
     pub fn rejected_count(&self, reason: &str) -> u64 {
         let map = self.rejected.lock().unwrap_or_else(|e| e.into_inner());
         map.get(reason).copied().unwrap_or(0)
     }
 
-    /// The counters in Prometheus' text exposition format.
-    pub fn render(&self) -> String {
+    /// The counters in Prometheus' text exposition format, with `queued`, the syslog lines
+    /// received and not yet stored.
+    pub fn render(&self, queued: usize) -> String {
         let mut out = String::new();
         labelled(
             &mut out,
@@ -74,7 +82,24 @@ impl Metrics {
             "kind",
             &self.parse_errors,
         );
+        labelled(
+            &mut out,
+            "opsportal_ingest_metric_rejected_total",
+            "Host health reports refused, by reason.",
+            "reason",
+            &self.metric_rejected,
+        );
         let counters = [
+            (
+                "opsportal_ingest_metric_reports_total",
+                "Host health reports stored.",
+                &self.metric_reports,
+            ),
+            (
+                "opsportal_ingest_metric_duplicate_total",
+                "Host health reports received again and stored once.",
+                &self.metric_duplicates,
+            ),
             (
                 "opsportal_ingest_duplicate_total",
                 "Lines received again and stored once.",
@@ -114,7 +139,7 @@ impl Metrics {
             out,
             "# HELP opsportal_ingest_queued_lines Lines received over syslog, not yet stored.\n\
              # TYPE opsportal_ingest_queued_lines gauge\nopsportal_ingest_queued_lines {}",
-            self.queued.load(Ordering::Relaxed).max(0)
+            queued
         );
         let _ = writeln!(
             out,
@@ -151,11 +176,16 @@ mod tests {
         metrics.rejected("invalid_token", 1);
         metrics.rejected("invalid_token", 1);
         metrics.duplicates.fetch_add(2, Ordering::Relaxed);
-        let text = metrics.render();
+        metrics.metric_rejected("out_of_range");
+        let text = metrics.render(7);
         assert!(text.contains("opsportal_ingest_accepted_total{transport=\"tcp\"} 3\n"));
         assert!(text.contains("opsportal_ingest_rejected_total{reason=\"invalid_token\"} 2\n"));
         assert!(text.contains("opsportal_ingest_duplicate_total 2\n"));
+        assert!(
+            text.contains("opsportal_ingest_metric_rejected_total{reason=\"out_of_range\"} 1\n")
+        );
         assert!(text.contains("# TYPE opsportal_ingest_lag_seconds gauge\n"));
+        assert!(text.contains("opsportal_ingest_queued_lines 7\n"));
         assert_eq!(metrics.rejected_count("invalid_token"), 2);
     }
 }

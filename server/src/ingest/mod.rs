@@ -17,6 +17,7 @@ pub mod queue;
 pub mod registry;
 pub mod store;
 pub mod tcp;
+pub mod tls;
 pub mod tokens;
 pub mod udp;
 
@@ -35,7 +36,7 @@ use self::hosts::HostDirectory;
 use self::metrics::Metrics;
 use self::store::Stored;
 
-/// How often partitions are made ahead and old ones dropped.
+/// How often partitions are made ahead, old ones dropped and health rolled up.
 const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// The ingest side of the portal. Cheap to clone.
@@ -130,7 +131,17 @@ impl Ingest {
         if let Some(addr) = self.config.syslog_tcp_listen {
             let listener = tokio::net::TcpListener::bind(addr).await?;
             tracing::info!(%addr, "syslog over TCP");
-            tasks.push(tokio::spawn(tcp::serve(self.clone(), listener)));
+            tasks.push(tokio::spawn(tcp::serve(self.clone(), listener, None)));
+        }
+        if let Some(addr) = self.config.syslog_tls_listen {
+            let acceptor = tls::acceptor(&self.config).map_err(std::io::Error::other)?;
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            tracing::info!(%addr, "syslog over TLS");
+            tasks.push(tokio::spawn(tcp::serve(
+                self.clone(),
+                listener,
+                Some(acceptor),
+            )));
         }
         if let Some(addr) = self.config.syslog_udp_listen {
             let socket = tokio::net::UdpSocket::bind(addr).await?;
@@ -155,10 +166,7 @@ impl Ingest {
             .await
             .is_err()
         {
-            let left = self
-                .metrics
-                .queued
-                .load(std::sync::atomic::Ordering::Relaxed);
+            let left = self.queue.depth();
             tracing::warn!(lines = left, "shutting down with syslog lines not stored");
         }
     }
@@ -219,6 +227,18 @@ async fn maintain(ingest: Ingest) {
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "cannot drop old log partitions"),
+        }
+        let (raw_days, retention_days) = (
+            ingest.config.health_raw_days,
+            ingest.config.health_retention_days,
+        );
+        match crate::health::rollup::run(&ingest.db, now, raw_days, retention_days).await {
+            Ok(rolled) if !rolled.partitions.is_empty() || rolled.expired > 0 => {
+                tracing::info!(partitions = ?rolled.partitions, hours = rolled.hours,
+                    expired_hours = rolled.expired, "host health rolled up")
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "cannot roll up host health"),
         }
     }
 }

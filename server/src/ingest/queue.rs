@@ -64,6 +64,11 @@ impl Queue {
         }
     }
 
+    /// Lines in the queue now: received and not yet stored.
+    pub fn depth(&self) -> usize {
+        self.capacity - self.permits.available_permits()
+    }
+
     async fn permits_for(&self, lines: usize) -> Option<OwnedSemaphorePermit> {
         // A batch larger than the whole queue takes all of it rather than waiting forever.
         let wanted = lines.min(self.capacity) as u32;
@@ -104,10 +109,7 @@ pub async fn write(ingest: Ingest) {
             .flat_map(|b| b.rows.iter().cloned())
             .collect();
         store_until_done(&ingest, rows).await;
-        ingest
-            .metrics
-            .queued
-            .fetch_sub(lines as i64, Ordering::Relaxed);
+        // Dropping the batches gives their permits back: the lines have left the queue.
         drop(batches);
     }
 }

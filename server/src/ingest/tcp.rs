@@ -1,35 +1,40 @@
-//! Syslog over TCP: one task per connection, framing per RFC 6587.
+//! Syslog over TCP and TLS: one task per connection, framing per RFC 6587.
 //!
-//! A connection is accepted only from an address a host lists, and every line on it belongs
-//! to that host whatever its HOSTNAME says. Lines are handed to the queue after each read;
-//! while the queue is full the task waits, reads nothing, and the kernel's window pushes back
-//! on the sender.
+//! A connection is accepted only from a sender the registry knows (by source address, or by
+//! client certificate over TLS), and every line on it belongs to that host whatever its
+//! HOSTNAME says. Lines are handed to the queue after each read; while the queue is full the
+//! task waits, reads nothing, and the kernel's window pushes back on the sender.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use chrono::Utc;
 use opsportal_logparse::framing::{Framer, FramingError};
 use opsportal_logparse::syslog;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 
 use super::Ingest;
 use super::event::{EventRow, Origin, Transport};
 use super::hosts::HostRef;
 
 const READ_BUFFER: usize = 64 * 1024;
+/// Longest a TLS sender may take over its handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub async fn serve(ingest: Ingest, listener: TcpListener) {
+/// Serves syslog over plain TCP; with `tls`, over TLS.
+pub async fn serve(ingest: Ingest, listener: TcpListener, tls: Option<TlsAcceptor>) {
     let slots = Arc::new(Semaphore::new(ingest.config.max_connections));
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(error) => {
                 tracing::warn!(%error, "syslog accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
         };
@@ -39,27 +44,91 @@ pub async fn serve(ingest: Ingest, listener: TcpListener) {
             continue;
         };
         let ingest = ingest.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            connection(ingest, stream, peer).await;
+            match tls {
+                None => plain(ingest, stream, peer).await,
+                Some(tls) => secured(ingest, stream, peer, tls).await,
+            }
             drop(slot);
         });
     }
 }
 
-async fn connection(ingest: Ingest, mut stream: TcpStream, peer: SocketAddr) {
-    let host = match ingest.hosts.by_address(peer.ip()).await {
-        Ok(Some(host)) => host,
-        Ok(None) => {
-            ingest.metrics.rejected("unknown_source", 1);
-            tracing::warn!(%peer, "syslog connection from an address no host lists");
+async fn plain(ingest: Ingest, stream: TcpStream, peer: SocketAddr) {
+    if let Some(host) = host_by_address(&ingest, peer).await {
+        connection(ingest, stream, peer, host, Transport::Tcp).await;
+    }
+}
+
+async fn secured(ingest: Ingest, stream: TcpStream, peer: SocketAddr, tls: TlsAcceptor) {
+    let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(error)) => {
+            ingest.metrics.rejected("tls_handshake", 1);
+            tracing::warn!(%peer, %error, "syslog TLS handshake failed");
             return;
         }
-        Err(error) => {
-            tracing::warn!(%peer, %error, "cannot look up the sending host; closing");
+        Err(_) => {
+            ingest.metrics.rejected("tls_handshake", 1);
+            tracing::warn!(%peer, "syslog TLS handshake timed out");
             return;
         }
     };
-    tracing::debug!(%peer, host = %host.name, "syslog connection");
+    let host = if ingest.config.tls_client_ca_file.is_some() {
+        host_by_certificate(&ingest, &stream, peer).await
+    } else {
+        host_by_address(&ingest, peer).await
+    };
+    if let Some(host) = host {
+        connection(ingest, stream, peer, host, Transport::Tls).await;
+    }
+}
+
+async fn host_by_address(ingest: &Ingest, peer: SocketAddr) -> Option<HostRef> {
+    match ingest.hosts.by_address(peer.ip()).await {
+        Ok(Some(host)) => Some(host),
+        Ok(None) => {
+            ingest.metrics.rejected("unknown_source", 1);
+            tracing::warn!(%peer, "syslog connection from an address no host lists");
+            None
+        }
+        Err(error) => {
+            tracing::warn!(%peer, %error, "cannot look up the sending host; closing");
+            None
+        }
+    }
+}
+
+async fn host_by_certificate(
+    ingest: &Ingest,
+    stream: &tokio_rustls::server::TlsStream<TcpStream>,
+    peer: SocketAddr,
+) -> Option<HostRef> {
+    let certificate = stream.get_ref().1.peer_certificates()?.first()?.clone();
+    let hosts = match ingest.hosts.all().await {
+        Ok(hosts) => hosts,
+        Err(error) => {
+            tracing::warn!(%peer, %error, "cannot look up the sending host; closing");
+            return None;
+        }
+    };
+    let host = super::tls::host_of_certificate(&certificate, &hosts);
+    if host.is_none() {
+        ingest.metrics.rejected("unknown_certificate", 1);
+        tracing::warn!(%peer, "syslog client certificate names no registered host");
+    }
+    host
+}
+
+async fn connection<S: AsyncRead + Unpin>(
+    ingest: Ingest,
+    mut stream: S,
+    peer: SocketAddr,
+    host: HostRef,
+    transport: Transport,
+) {
+    tracing::debug!(%peer, host = %host.name, transport = transport.as_str(), "syslog connection");
     let mut framer = Framer::new(ingest.config.max_line_bytes);
     let mut buffer = vec![0u8; READ_BUFFER];
     loop {
@@ -76,12 +145,8 @@ async fn connection(ingest: Ingest, mut stream: TcpStream, peer: SocketAddr) {
             }
         };
         framer.push(&buffer[..read]);
-        let (rows, broken) = frames(&ingest, &host, &mut framer);
+        let (rows, broken) = frames(&ingest, &host, transport, &mut framer);
         if !rows.is_empty() {
-            ingest
-                .metrics
-                .queued
-                .fetch_add(rows.len() as i64, Ordering::Relaxed);
             ingest.queue.push(rows).await;
         }
         if let Some(error) = broken {
@@ -107,6 +172,7 @@ async fn connection(ingest: Ingest, mut stream: TcpStream, peer: SocketAddr) {
 fn frames(
     ingest: &Ingest,
     host: &HostRef,
+    transport: Transport,
     framer: &mut Framer,
 ) -> (Vec<EventRow>, Option<FramingError>) {
     let mut rows = Vec::new();
@@ -117,7 +183,7 @@ fn frames(
                 let received_at = Utc::now();
                 let origin = Origin {
                     host,
-                    transport: Transport::Tcp,
+                    transport,
                     received_at,
                     truncated: frame.truncated,
                     skew_limit_secs: ingest.config.clock_skew_secs,

@@ -3,8 +3,6 @@
 //! A datagram is one message. It is kept only when its source address is one a host lists,
 //! and dropped (and counted) when the queue is full: UDP has no way to slow a sender down.
 
-use std::sync::atomic::Ordering;
-
 use chrono::Utc;
 use opsportal_logparse::syslog;
 use tokio::net::UdpSocket;
@@ -54,9 +52,7 @@ pub async fn serve(ingest: Ingest, socket: UdpSocket) {
             .trim_end_matches(['\r', '\n'])
             .to_owned();
         let row = EventRow::from_syslog(&origin, parsed, raw);
-        if ingest.queue.try_push(vec![row]).is_ok() {
-            ingest.metrics.queued.fetch_add(1, Ordering::Relaxed);
-        } else {
+        if ingest.queue.try_push(vec![row]).is_err() {
             ingest.metrics.rejected("udp_queue_full", 1);
         }
     }
