@@ -1,4 +1,15 @@
-//! Every call to the portal's JSON API, with its error body decoded.
+//! Every call to the portal's JSON API, with its error body decoded. Login history, host
+//! administration and host health have their own submodules.
+
+mod health;
+mod history;
+mod hosts;
+
+pub use self::health::{fleet, host_health};
+pub use self::history::{
+    EventQuery, audit_events, audit_export_path, my_history, sessions_on_host,
+};
+pub use self::hosts::{add_host, hosts, issue_token, revoke_token};
 
 use opsportal_shared::auth::{Me, SignInRequest};
 use opsportal_shared::certs::{

@@ -29,8 +29,28 @@ const NAV: &[NavItem] = &[
         roles: &[Role::User],
     },
     NavItem {
+        href: "/history",
+        label: "History",
+        roles: &[],
+    },
+    NavItem {
         href: "/admin/certificates",
         label: "All certificates",
+        roles: &[Role::Admin, Role::Auditor],
+    },
+    NavItem {
+        href: "/audit",
+        label: "Audit",
+        roles: &[Role::Admin, Role::Auditor],
+    },
+    NavItem {
+        href: "/admin/hosts",
+        label: "Hosts",
+        roles: &[Role::Admin],
+    },
+    NavItem {
+        href: "/admin/fleet",
+        label: "Fleet",
         roles: &[Role::Admin, Role::Auditor],
     },
 ];
