@@ -254,3 +254,88 @@ async fn a_portal_restart_during_syslog_over_tcp_loses_little_and_rsyslog_resume
         - distinct;
     assert!(doubled <= 200, "{doubled}");
 }
+
+#[tokio::test]
+async fn a_locked_table_pushes_back_on_senders_and_leaves_the_web_responsive() {
+    let app = TestApp::with(AppOptions {
+        syslog_tcp: true,
+        queue_lines: 1000,
+        store_timeout_secs: 2,
+        ..AppOptions::default()
+    })
+    .await;
+    let admin = app.client();
+    admin.sign_in_as("bob").await;
+    let host = app.add_host(&admin, "web01", &["127.0.0.1"]).await;
+    let token = app.host_token(&admin, host, false).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let mut lock = app.db.begin().await.unwrap();
+    sqlx::query("lock table log_event in access exclusive mode")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+
+    // Syslog keeps arriving; the portal may hold only its queue's worth.
+    let addr = app.syslog_addr.unwrap();
+    let sender = std::thread::spawn(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        for n in 1..=200_000 {
+            let port = n % 60_000 + 1;
+            let line =
+                format!("<38>1 - web01 sshd 3 - - Connection closed by 10.5.5.5 port {port}\n");
+            stream
+                .write_all(format!("{} {line}", line.len()).as_bytes())
+                .unwrap();
+        }
+    });
+    let started = Instant::now();
+    let batch = [
+        json!({ "stream": "s", "seq": 1, "program": "sshd", "message": "Connection closed by 10.6.6.6 port 1" }),
+    ];
+    let answer = app.push_logs(Some(&token), &batch).await;
+    answer.expect_error(StatusCode::SERVICE_UNAVAILABLE, "ingest_unavailable");
+    assert!(answer.headers.contains_key("retry-after"));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "refused within the store timeout"
+    );
+
+    let web = Instant::now();
+    assert_eq!(admin.get("/api/me").await.status, StatusCode::OK);
+    assert!(
+        web.elapsed() < Duration::from_secs(1),
+        "the web pool is not the ingest pool"
+    );
+    let queued =
+        crate::support::ingest::sample(&app.metrics().await, "opsportal_ingest_queued_lines");
+    assert!(queued <= 1000, "the queue stays within its bound: {queued}");
+    assert!(
+        !sender.is_finished(),
+        "the sender is held back, not buffered without end"
+    );
+
+    lock.commit().await.unwrap();
+    // Joined off the runtime: the portal under test runs on this thread too.
+    tokio::task::spawn_blocking(move || sender.join().unwrap())
+        .await
+        .unwrap();
+    let stored = app
+        .wait_for_count(
+            "select count(*) from log_event where src_ip = '10.5.5.5'",
+            200_000,
+            Duration::from_secs(120),
+        )
+        .await;
+    assert_eq!(
+        stored, 200_000,
+        "every line held back is stored once the table is free"
+    );
+    assert_eq!(
+        app.push_logs(Some(&token), &batch).await.body,
+        json!({ "accepted": 1, "duplicates": 0 }),
+        "the batch refused during the lock is stored when sent again"
+    );
+}

@@ -4,7 +4,10 @@
 mod support;
 
 mod browser;
+mod browser_fleet;
+mod browser_history;
 mod certificates;
+mod host_health;
 mod http_surface;
 mod ingest_faults;
 mod log_ingest;

@@ -11,7 +11,8 @@ use serde_json::Value;
 use crate::support::keys::KeyPair;
 use crate::support::rsyslog::Rsyslog;
 use crate::support::sshd::{Sshd, SshdSetup};
-use crate::support::{AppOptions, Client, TestApp};
+use crate::support::tls::{TestCa, connect};
+use crate::support::{AppOptions, Client, SyslogTls, TestApp};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -254,4 +255,186 @@ async fn raw_tcp_framing_edge_cases_and_unknown_senders() {
         1
     );
     assert_eq!(app.count("select count(*) from log_event").await, 5);
+}
+
+#[tokio::test]
+async fn udp_is_kept_only_from_listed_addresses_and_the_sender_not_the_hostname_names_the_host() {
+    let app = TestApp::with(AppOptions {
+        syslog_udp: true,
+        ..AppOptions::default()
+    })
+    .await;
+    let admin = app.client();
+    admin.sign_in_as("bob").await;
+    app.add_host(&admin, "web01", &["127.0.0.1"]).await;
+    let target = app.syslog_udp_addr.unwrap();
+    let ahead = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let listed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    listed
+        .send_to(
+            format!("<38>1 {ahead} db01 sshd 9 - - Connection closed by 10.2.2.2 port 4 [preauth]")
+                .as_bytes(),
+            target,
+        )
+        .unwrap();
+    let stranger = std::net::UdpSocket::bind("127.0.0.3:0").unwrap();
+    stranger
+        .send_to(
+            b"<38>1 - web01 sshd 9 - - Connection closed by 10.3.3.3 port 5",
+            target,
+        )
+        .unwrap();
+
+    let stored = app
+        .wait_for_count("select count(*) from log_event", 1, WAIT)
+        .await;
+    assert_eq!(stored, 1);
+    let (host, claimed, flags, skew): (String, Option<String>, Vec<String>, Option<i32>) =
+        sqlx::query_as(
+            "select h.name, e.claimed_hostname, e.flags, e.skew_secs
+             from log_event e join ingest_host h using (host_id)",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        host, "web01",
+        "the host is the sender's, not the HOSTNAME's"
+    );
+    assert_eq!(claimed.as_deref(), Some("db01"));
+    assert!(flags.contains(&"hostname_mismatch".to_owned()), "{flags:?}");
+    assert!(flags.contains(&"clock_skew".to_owned()), "{flags:?}");
+    assert!((7190..=7200).contains(&skew.unwrap()), "{skew:?}");
+    assert_eq!(
+        app.wait_for_metric("opsportal_ingest_rejected_total{reason=\"udp_source_not_allowed\"}")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.wait_for_metric("opsportal_ingest_clock_skew_total")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.wait_for_metric("opsportal_ingest_hostname_mismatch_total")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn partitions_are_made_ahead_and_dropped_after_the_retention() {
+    let app = TestApp::start().await;
+    let now = chrono::Utc::now();
+    // Within the portal's own 90-day retention, so that its upkeep leaves it alone.
+    let old = (now - chrono::Duration::days(50)).date_naive();
+    sqlx::query(&format!(
+        "create table log_event_{} partition of log_event for values from ('{old}') to ('{}')",
+        old.format("%Y%m%d"),
+        old + chrono::Days::new(1)
+    ))
+    .execute(&app.db)
+    .await
+    .unwrap();
+    opsportal::ingest::partitions::ensure(&app.db, now)
+        .await
+        .unwrap();
+    let ahead = (now + chrono::Duration::days(3)).date_naive();
+    assert_eq!(
+        app.count(&format!(
+            "select count(*) from pg_class where relname = 'log_event_{}'",
+            ahead.format("%Y%m%d")
+        ))
+        .await,
+        1,
+        "partitions exist three days ahead"
+    );
+    let dropped = opsportal::ingest::partitions::drop_expired(&app.db, now, 30)
+        .await
+        .unwrap();
+    assert_eq!(dropped, [format!("log_event_{}", old.format("%Y%m%d"))]);
+    assert_eq!(
+        app.count("select count(*) from pg_inherits i join pg_class p on p.oid = i.inhparent where p.relname = 'log_event'")
+            .await,
+        5,
+        "yesterday, today and three days ahead remain"
+    );
+}
+
+#[tokio::test]
+async fn over_tls_a_host_is_known_by_its_client_certificate() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let ca = TestCa::new("opsportal test CA");
+    let (server_cert, server_key) = ca.issue("portal", "IP:127.0.0.1");
+    let (web01_cert, web01_key) = ca.issue("web01", "DNS:web01");
+    let (other_cert, other_key) = ca.issue("other", "DNS:not-registered");
+    let app = TestApp::with(AppOptions {
+        syslog_tls: Some(SyslogTls {
+            cert_file: server_cert,
+            key_file: server_key,
+            client_ca_file: Some(ca.cert.clone()),
+        }),
+        ..AppOptions::default()
+    })
+    .await;
+    let admin = app.client();
+    admin.sign_in_as("bob").await;
+    // No source addresses: over TLS with a client CA, the certificate alone names the host.
+    app.add_host(&admin, "web01", &[]).await;
+    let addr = app.syslog_tls_addr.unwrap();
+
+    let line = "<38>1 - web01 sshd 5 - - Connection closed by 10.4.4.4 port 44 [preauth]";
+    let mut known = connect(addr, &ca.cert, Some((&web01_cert, &web01_key)))
+        .await
+        .expect("a registered host's certificate is accepted");
+    known
+        .write_all(format!("{} {line}\n", line.len() + 1).as_bytes())
+        .await
+        .unwrap();
+    known.shutdown().await.unwrap();
+    let stored = app
+        .wait_for_count(
+            "select count(*) from log_event where transport = 'tls'",
+            1,
+            WAIT,
+        )
+        .await;
+    assert_eq!(stored, 1);
+    assert_eq!(
+        app.count(
+            "select count(*) from log_event e join ingest_host h using (host_id)
+             where h.name = 'web01' and e.src_port = 44"
+        )
+        .await,
+        1
+    );
+
+    // A certificate for a name no host has: the connection is closed unread.
+    let mut unknown = connect(addr, &ca.cert, Some((&other_cert, &other_key)))
+        .await
+        .expect("the handshake itself succeeds");
+    let _ = unknown
+        .write_all(format!("{} {line}\n", line.len() + 1).as_bytes())
+        .await;
+    let mut rest = Vec::new();
+    let _ = unknown.read_to_end(&mut rest).await;
+    assert_eq!(
+        app.wait_for_metric("opsportal_ingest_rejected_total{reason=\"unknown_certificate\"}")
+            .await,
+        1
+    );
+    // No certificate at all: the handshake fails.
+    let anonymous = connect(addr, &ca.cert, None).await;
+    if let Ok(mut stream) = anonymous {
+        // TLS 1.3 may report the refusal only on the first read.
+        let mut rest = Vec::new();
+        assert!(stream.read_to_end(&mut rest).await.is_err() || rest.is_empty());
+    }
+    assert_eq!(
+        app.wait_for_metric("opsportal_ingest_rejected_total{reason=\"tls_handshake\"}")
+            .await,
+        1
+    );
+    assert_eq!(app.count("select count(*) from log_event").await, 1);
 }

@@ -10,7 +10,7 @@ pub fn config_toml(
     database: &str,
     addr: SocketAddr,
     origin: &str,
-    syslog: Option<SocketAddr>,
+    listeners: &Listeners,
 ) -> String {
     let stack = stack();
     let dir = &stack.directory;
@@ -66,14 +66,16 @@ ca_key_file = {embedded_key:?}
 [ingest]
 max_line_bytes = {max_line}
 max_batch_bytes = {max_batch}
-{syslog}
+queue_lines = {queue_lines}
+store_timeout_secs = {store_timeout}
+{listeners}
 {vault}
 "#,
         max_line = options.max_line_bytes,
         max_batch = options.max_batch_bytes,
-        syslog = syslog
-            .map(|addr| format!("syslog_tcp_listen = \"{addr}\""))
-            .unwrap_or_default(),
+        queue_lines = options.queue_lines,
+        store_timeout = options.store_timeout_secs,
+        listeners = listeners.toml(options),
         signer = match options.signer {
             SignerChoice::Embedded => "embedded",
             SignerChoice::Vault(_) => "vault",
@@ -130,4 +132,49 @@ fn vault_toml(signer: &SignerChoice) -> String {
         info.ssh_mount,
         vault.role,
     )
+}
+
+/// Where a test portal receives syslog, for each transport it was asked to serve.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Listeners {
+    pub tcp: Option<SocketAddr>,
+    pub udp: Option<SocketAddr>,
+    pub tls: Option<SocketAddr>,
+}
+
+impl Listeners {
+    /// Free loopback ports for the transports `options` ask for.
+    pub fn for_options(options: &AppOptions) -> Self {
+        let tcp_port = || {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            probe.local_addr().expect("local addr")
+        };
+        Self {
+            tcp: options.syslog_tcp.then(tcp_port),
+            udp: options.syslog_udp.then(|| {
+                let probe = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+                probe.local_addr().expect("local addr")
+            }),
+            tls: options.syslog_tls.as_ref().map(|_| tcp_port()),
+        }
+    }
+
+    fn toml(&self, options: &AppOptions) -> String {
+        let mut lines = Vec::new();
+        if let Some(addr) = self.tcp {
+            lines.push(format!("syslog_tcp_listen = \"{addr}\""));
+        }
+        if let Some(addr) = self.udp {
+            lines.push(format!("syslog_udp_listen = \"{addr}\""));
+        }
+        if let (Some(addr), Some(files)) = (self.tls, &options.syslog_tls) {
+            lines.push(format!("syslog_tls_listen = \"{addr}\""));
+            lines.push(format!("tls_cert_file = {:?}", files.cert_file));
+            lines.push(format!("tls_key_file = {:?}", files.key_file));
+            if let Some(ca) = &files.client_ca_file {
+                lines.push(format!("tls_client_ca_file = {ca:?}"));
+            }
+        }
+        lines.join("\n")
+    }
 }

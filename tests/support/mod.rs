@@ -1,6 +1,7 @@
 //! Test helpers: a portal started in-process on a fresh database against the real stack, HTTP
 //! clients that behave like the portal's own pages, and direct access to the directory.
 
+pub mod agent;
 pub mod browser;
 mod config;
 pub mod directory;
@@ -11,8 +12,9 @@ pub mod postgres;
 pub mod process;
 pub mod rsyslog;
 pub mod sshd;
+pub mod tls;
 
-pub use config::config_toml;
+pub use config::{Listeners, config_toml};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -53,13 +55,29 @@ pub struct AppOptions {
     pub db_max_connections: u32,
     /// Receive syslog over TCP on a loopback port of its own.
     pub syslog_tcp: bool,
+    /// Receive syslog over UDP on a loopback port of its own.
+    pub syslog_udp: bool,
+    /// Receive syslog over TLS on a loopback port of its own, with these files.
+    pub syslog_tls: Option<SyslogTls>,
     /// `ingest.max_line_bytes`.
     pub max_line_bytes: usize,
     /// `ingest.max_batch_bytes`.
     pub max_batch_bytes: usize,
+    /// `ingest.queue_lines`.
+    pub queue_lines: usize,
+    /// `ingest.store_timeout_secs`.
+    pub store_timeout_secs: u64,
     /// A PostgreSQL server of the test's own (its `postgres` database URL) instead of the
     /// stack's, for tests that stop or restart it.
     pub database_server: Option<String>,
+}
+
+/// The TLS listener's certificate and key, and the CA of hosts' client certificates.
+#[derive(Debug, Clone)]
+pub struct SyslogTls {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    pub client_ca_file: Option<PathBuf>,
 }
 
 /// Who signs the test portal's certificates.
@@ -132,8 +150,12 @@ impl Default for AppOptions {
             max_certificates_per_minute: 20,
             db_max_connections: 5,
             syslog_tcp: false,
+            syslog_udp: false,
+            syslog_tls: None,
             max_line_bytes: 8192,
             max_batch_bytes: 1024 * 1024,
+            queue_lines: 10_000,
+            store_timeout_secs: 10,
             database_server: None,
         }
     }
@@ -146,6 +168,10 @@ pub struct TestApp {
     pub db: PgPool,
     /// Where the portal receives syslog over TCP, when asked to.
     pub syslog_addr: Option<SocketAddr>,
+    /// Where the portal receives syslog over UDP, when asked to.
+    pub syslog_udp_addr: Option<SocketAddr>,
+    /// Where the portal receives syslog over TLS, when asked to.
+    pub syslog_tls_addr: Option<SocketAddr>,
     database: String,
     database_server: String,
     config: Config,
@@ -178,18 +204,10 @@ impl TestApp {
             "https"
         };
         let origin = format!("{scheme}://{addr}");
-        let syslog_addr = options.syslog_tcp.then(|| {
-            let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-            probe.local_addr().expect("local addr")
-        });
-        let config = Config::from_toml(&config_toml(
-            &options,
-            &database,
-            addr,
-            &origin,
-            syslog_addr,
-        ))
-        .expect("test configuration is valid");
+        let listeners = Listeners::for_options(&options);
+        let config =
+            Config::from_toml(&config_toml(&options, &database, addr, &origin, &listeners))
+                .expect("test configuration is valid");
 
         let db = opsportal::db::pool(&config.database).expect("pool");
         opsportal::db::MIGRATOR.run(&db).await.expect("migrations");
@@ -197,7 +215,9 @@ impl TestApp {
             addr,
             origin,
             db,
-            syslog_addr,
+            syslog_addr: listeners.tcp,
+            syslog_udp_addr: listeners.udp,
+            syslog_tls_addr: listeners.tls,
             database,
             database_server: server,
             config,

@@ -7,12 +7,15 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{AppOptions, config_toml, psql_on, stack};
+use super::{AppOptions, Listeners, config_toml, psql_on, stack};
 
 /// The `opsportal` binary as its own process; stopped, and its database dropped, on drop.
 pub struct Portal {
     pub child: Child,
     pub origin: String,
+    /// Where it receives syslog over TCP, when `AppOptions::syslog_tcp` asked for it.
+    #[allow(dead_code, reason = "read by the ingest benchmark, not by the tests")]
+    pub syslog_addr: Option<std::net::SocketAddr>,
     binary: std::path::PathBuf,
     config: std::path::PathBuf,
     database: String,
@@ -31,13 +34,16 @@ impl Portal {
         let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         let origin = format!("http://{addr}");
         let config = std::env::temp_dir().join(format!("{database}.toml"));
+        let listeners = Listeners::for_options(options);
+        let syslog_addr = listeners.tcp;
         std::fs::write(
             &config,
-            config_toml(options, &database, addr, &origin, None),
+            config_toml(options, &database, addr, &origin, &listeners),
         )?;
         let mut portal = Self {
             child: spawn(binary, &config)?,
             origin,
+            syslog_addr,
             binary: binary.to_owned(),
             config,
             database,

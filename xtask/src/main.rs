@@ -70,6 +70,13 @@ fn test(args: &[String]) -> anyhow::Result<()> {
         "--package",
         "opsportal-agent",
     ]))?;
+    // The web app's own unit tests (pure functions), built for this machine.
+    sh::run_visible(Command::new("cargo").current_dir(paths::root()).args([
+        "test",
+        "--package",
+        "opsportal-frontend",
+        "--lib",
+    ]))?;
     let stack = stack::Stack::start()?;
     stack.print_settings();
     let status = Command::new("cargo")
@@ -95,7 +102,7 @@ fn bench() -> anyhow::Result<()> {
         "opsportal-server",
     ]))?;
     let stack = stack::Stack::start()?;
-    for bench in ["foundation", "certificates"] {
+    for bench in ["foundation", "certificates", "ingest", "host_health"] {
         let report = paths::target().join(format!("bench/{bench}.md"));
         let status = Command::new("cargo")
             .current_dir(&root)

@@ -1,0 +1,411 @@
+//! Secure-log ingest: sshd lines per second from syslog TCP clients through framing, parsing,
+//! attribution and storage, against a plain COPY of the same rows into the same table with
+//! the same indexes; the portal's memory meanwhile; then search latency over ten million
+//! stored events against grep over the same lines in a flat file.
+//!
+//! Run by `cargo xtask bench`, which starts the stack and passes `OPSPORTAL_STACK`,
+//! `OPSPORTAL_BIN` and `OPSPORTAL_BENCH_REPORT`. Writes a Markdown report and prints it.
+
+// The benches share the integration tests' helpers and their own, and use only some of them.
+#[allow(dead_code)]
+mod common;
+#[allow(dead_code)]
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use sqlx::PgPool;
+
+use common::Portal;
+use support::AppOptions;
+
+/// Lines sent through the portal.
+const LINES: usize = 300_000;
+/// Syslog connections they are spread over.
+const CONNECTIONS: usize = 4;
+/// Events stored for the search measurements.
+const STORED: i64 = 10_000_000;
+/// Searches of each kind.
+const SEARCHES: usize = 200;
+const PEOPLE: i64 = 200;
+const HOSTS: i64 = 200;
+const DAYS: i64 = 30;
+
+const COLUMNS: &str = "received_at, event_at, host_id, transport, claimed_hostname, program, \
+    pid, kind, username, src_ip, src_port, method, key_type, key_fingerprint, key_id, serial, \
+    ca_fingerprint, certificate_id, person, attribution, reason, skew_secs, flags, raw";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let binary = PathBuf::from(std::env::var("OPSPORTAL_BIN")?);
+    let report_path = PathBuf::from(std::env::var("OPSPORTAL_BENCH_REPORT")?);
+    let options = AppOptions {
+        syslog_tcp: true,
+        ..AppOptions::default()
+    };
+    let portal = Portal::start(&binary, &options).await?;
+    let db = PgPool::connect(&portal.database_url()).await?;
+    let admin = portal.signed_in("bob").await?;
+    let added = admin
+        .post(portal.url("/api/admin/hosts"))
+        .header("origin", &portal.origin)
+        .json(&json!({ "name": "web01", "addresses": ["127.0.0.1"] }))
+        .send()
+        .await?;
+    anyhow::ensure!(added.status().is_success(), "add host: {}", added.status());
+    seed_certificates(&db).await?;
+
+    let ingest = ingest_rate(&portal, &db).await?;
+    let copy = copy_rate(&portal, &db).await?;
+    let search = search_latency(&portal, &db).await?;
+
+    let mut report = String::from("# opsportal secure-log ingest benchmark\n\n");
+    writeln!(
+        report,
+        "{} cores; a release portal process, PostgreSQL 15 and the load generator on one \
+         machine, loopback only.\n",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    )?;
+    writeln!(report, "## Ingest\n")?;
+    writeln!(
+        report,
+        "{LINES} realistic sshd lines (certificate logins and refusals, invalid users, \
+         disconnects, PAM sessions; RFC 5424, octet-counted) from {CONNECTIONS} TCP connections, \
+         timed from the first byte sent until the last row is committed.\n"
+    )?;
+    writeln!(
+        report,
+        "| path | lines/s |\n|---|---|\n\
+         | portal: framing, parsing, attribution, storage | {:.0} |\n\
+         | `COPY` of the same rows into the same table and indexes | {:.0} |\n\
+         | portal as a share of COPY | {:.0}% (target at least 50%) |\n",
+        ingest.lines_per_sec,
+        copy,
+        100.0 * ingest.lines_per_sec / copy
+    )?;
+    writeln!(
+        report,
+        "Portal resident memory during ingest: {:.1} MB at most (target under 256 MB); \
+         {:.1} MB before.\n",
+        ingest.max_rss_mb, ingest.rss_before_mb
+    )?;
+    writeln!(report, "## Search over {STORED} stored events\n")?;
+    writeln!(
+        report,
+        "{SEARCHES} searches of each kind through `GET /api/audit/events` as an auditor \
+         (client-side latency, the audit row each search writes included), {PEOPLE} people, \
+         {HOSTS} hosts, {DAYS} days. grep runs once over the same lines in a flat file \
+         ({:.0} MB).\n",
+        search.file_mb
+    )?;
+    writeln!(
+        report,
+        "| query | p50 | p99 | grep over the flat file |\n|---|---|---|---|\n\
+         | a person's newest 100 events | {:.1} ms | {:.1} ms | {:.0} ms |\n\
+         | a host's logins in one day | {:.1} ms | {:.1} ms | {:.0} ms |\n\
+         \nTarget: p99 at most 20 ms.\n",
+        search.person.0,
+        search.person.1,
+        search.grep_person_ms,
+        search.host_day.0,
+        search.host_day.1,
+        search.grep_host_ms,
+    )?;
+    std::fs::create_dir_all(report_path.parent().expect("report folder"))?;
+    std::fs::write(&report_path, &report)?;
+    println!("{report}");
+    Ok(())
+}
+
+/// Certificates the generated logins name, so attribution has a registry to match against.
+async fn seed_certificates(db: &PgPool) -> anyhow::Result<()> {
+    sqlx::query(
+        "insert into certificate (state, username, object_guid, principals, requested_ttl_secs,
+            key_fingerprint, public_key, backend, serial, key_id, ca_fingerprint, ca_public_key,
+            valid_after, valid_before, certificate, issued_at)
+         select 'issued', 'user' || g, 'guid', '{root}', 3600, 'SHA256:key' || g, 'k', 'embedded',
+            g, 'portal-user' || g || '-ab', 'SHA256:benchca', 'ca', now(), now() + interval '1 hour',
+            'c', now()
+         from generate_series(1, 1000) g",
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// One syslog message as rsyslog forwards it, octet-counted.
+fn frame(n: usize) -> String {
+    let pid = 1000 + n / 8;
+    let port = 1024 + n % 60000;
+    let user = n % 1000 + 1;
+    let cert = format!(
+        "ED25519-CERT SHA256:key{user} ID portal-user{user}-ab (serial {user}) CA ED25519 SHA256:benchca"
+    );
+    let message = match n % 8 {
+        0 => format!(
+            "Connection from 10.1.{}.{} port {port} on 10.0.0.1 port 22 rdomain \"\"",
+            n % 250,
+            n / 250 % 250
+        ),
+        1 => "error: Certificate does not contain an authorized principal".to_owned(),
+        2 => format!("Failed publickey for root from 10.1.0.9 port {port} ssh2: {cert}"),
+        3 => format!("Accepted publickey for root from 10.1.0.9 port {port} ssh2: {cert}"),
+        4 => "pam_unix(sshd:session): session opened for user root(uid=0) by (uid=0)".to_owned(),
+        5 => format!(
+            "Invalid user admin{n} from 203.0.113.{} port {port}",
+            n % 250
+        ),
+        6 => format!("Disconnected from user root 10.1.0.9 port {port}"),
+        _ => "pam_unix(sshd:session): session closed for user root".to_owned(),
+    };
+    let line = format!("<38>1 2026-12-04T10:00:00.000000+00:00 web01 sshd {pid} - - {message}\n");
+    format!("{} {line}", line.len())
+}
+
+struct Ingest {
+    lines_per_sec: f64,
+    max_rss_mb: f64,
+    rss_before_mb: f64,
+}
+
+async fn ingest_rate(portal: &Portal, db: &PgPool) -> anyhow::Result<Ingest> {
+    let addr = portal.syslog_addr.expect("a syslog listener");
+    let payloads: Vec<Vec<u8>> = (0..CONNECTIONS)
+        .map(|c| {
+            (0..LINES)
+                .filter(|n| n % CONNECTIONS == c)
+                .map(frame)
+                .collect::<String>()
+                .into_bytes()
+        })
+        .collect();
+    let pid = portal.child.id();
+    let rss_before_mb = rss_mb(pid);
+    let started = Instant::now();
+    let senders: Vec<_> = payloads
+        .into_iter()
+        .map(|payload| {
+            std::thread::spawn(move || -> std::io::Result<()> {
+                let mut stream = std::net::TcpStream::connect(addr)?;
+                stream.write_all(&payload)?;
+                stream.flush()
+            })
+        })
+        .collect();
+    let mut max_rss_mb = rss_before_mb;
+    loop {
+        max_rss_mb = max_rss_mb.max(rss_mb(pid));
+        let stored: i64 = sqlx::query_scalar("select count(*) from log_event")
+            .fetch_one(db)
+            .await?;
+        if stored as usize >= LINES {
+            break;
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(600),
+            "only {stored} of {LINES} lines stored"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let elapsed = started.elapsed();
+    for sender in senders {
+        sender.join().expect("sender thread")?;
+    }
+    Ok(Ingest {
+        lines_per_sec: LINES as f64 / elapsed.as_secs_f64(),
+        max_rss_mb,
+        rss_before_mb,
+    })
+}
+
+/// The same rows, exported and loaded again with `COPY` into the emptied table.
+async fn copy_rate(portal: &Portal, db: &PgPool) -> anyhow::Result<f64> {
+    let file = std::env::temp_dir().join("opsportal-bench-rows.csv");
+    let url = portal.database_url();
+    psql(
+        &url,
+        &format!(
+            "\\copy (select {COLUMNS} from log_event) to '{}' csv",
+            file.display()
+        ),
+    )?;
+    sqlx::query("truncate log_event").execute(db).await?;
+    let started = Instant::now();
+    psql(
+        &url,
+        &format!("\\copy log_event ({COLUMNS}) from '{}' csv", file.display()),
+    )?;
+    let elapsed = started.elapsed();
+    let _ = std::fs::remove_file(&file);
+    Ok(LINES as f64 / elapsed.as_secs_f64())
+}
+
+struct Search {
+    person: (f64, f64),
+    host_day: (f64, f64),
+    grep_person_ms: f64,
+    grep_host_ms: f64,
+    file_mb: f64,
+}
+
+async fn search_latency(portal: &Portal, db: &PgPool) -> anyhow::Result<Search> {
+    fill(db).await?;
+    let carol = portal.signed_in("carol").await?;
+    let mut person = Vec::new();
+    let mut host_day = Vec::new();
+    let today = chrono::Utc::now().date_naive();
+    for i in 0..SEARCHES as i64 {
+        let url = portal.url(&format!(
+            "/api/audit/events?person=user{}&limit=100",
+            i * 7919 % PEOPLE
+        ));
+        person.push(timed_get(&carol, &url).await?);
+        let day = today - chrono::Days::new((i % DAYS) as u64 + 1);
+        let url = portal.url(&format!(
+            "/api/audit/events?host=host{}&kind=accepted&from={day}T00:00:00Z&to={}T00:00:00Z&limit=500",
+            1 + i * 104_729 % HOSTS,
+            day + chrono::Days::new(1)
+        ));
+        host_day.push(timed_get(&carol, &url).await?);
+    }
+
+    let file = std::env::temp_dir().join("opsportal-bench-lines.txt");
+    psql(
+        &portal.database_url(),
+        &format!(
+            "\\copy (select raw from log_event order by event_at) to '{}'",
+            file.display()
+        ),
+    )?;
+    let file_mb = std::fs::metadata(&file)?.len() as f64 / 1e6;
+    let day = today - chrono::Days::new(3);
+    let grep_person_ms = shell_ms(&format!(
+        "grep -F 'portal-user17-' {} | tail -n 100 > /dev/null",
+        file.display()
+    ))?;
+    let grep_host_ms = shell_ms(&format!(
+        "grep -F ' host42 ' {} | grep -F 'Accepted' | grep -F '{day}T' > /dev/null",
+        file.display()
+    ))?;
+    let _ = std::fs::remove_file(&file);
+    Ok(Search {
+        person: percentiles(&mut person),
+        host_day: percentiles(&mut host_day),
+        grep_person_ms,
+        grep_host_ms,
+        file_mb,
+    })
+}
+
+/// Fills `log_event` to [`STORED`] rows over [`DAYS`] days, [`HOSTS`] hosts and [`PEOPLE`]
+/// people, a million rows per statement.
+async fn fill(db: &PgPool) -> anyhow::Result<()> {
+    sqlx::query(
+        "insert into ingest_host (name, created_by)
+         select 'host' || g, 'bench' from generate_series(1, $1) g",
+    )
+    .bind(HOSTS)
+    .execute(db)
+    .await?;
+    for back in 0..=DAYS + 1 {
+        let day = chrono::Utc::now().date_naive() - chrono::Days::new(back as u64);
+        let next = day + chrono::Days::new(1);
+        sqlx::query(&format!(
+            "create table if not exists log_event_{} partition of log_event \
+             for values from ('{day} 00:00:00+00') to ('{next} 00:00:00+00')",
+            day.format("%Y%m%d")
+        ))
+        .execute(db)
+        .await?;
+    }
+    let have: i64 = sqlx::query_scalar("select count(*) from log_event")
+        .fetch_one(db)
+        .await?;
+    let chunk = 1_000_000;
+    let mut from = have;
+    while from < STORED {
+        let to = (from + chunk).min(STORED);
+        sqlx::query(
+            "insert into log_event (received_at, event_at, host_id, transport, program, pid, kind,
+                username, src_ip, src_port, method, key_type, key_fingerprint, key_id, serial,
+                ca_fingerprint, person, attribution, raw)
+             select t, t, h, 'tcp', 'sshd', (g % 30000)::int, k, 'root',
+                ('10.' || (g % 250) || '.' || (g / 250 % 250) || '.1')::inet, (1024 + g % 60000)::int,
+                'publickey', 'ED25519-CERT', 'SHA256:key' || p, 'portal-user' || p || '-ab', g,
+                'SHA256:benchca', case when k in ('accepted', 'failed') then 'user' || p end,
+                case when k in ('accepted', 'failed') then 'exact' end,
+                '<38>1 ' || to_char(t at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || 'Z host' || h
+                  || ' sshd ' || (g % 30000) || ' - - ' || case k
+                  when 'accepted' then 'Accepted publickey for root from 10.1.0.9 port 22 ssh2: ED25519-CERT ID portal-user' || p || '-ab'
+                  when 'failed' then 'Failed publickey for root from 10.1.0.9 port 22 ssh2: ED25519-CERT ID portal-user' || p || '-ab'
+                  else 'Connection closed by 10.1.0.9 port 22 [preauth]' end
+             from (select g, now() - (g % ($3 * 86400)) * interval '1 second' as t,
+                          1 + g % $4 as h, g % $5 as p,
+                          case g % 4 when 0 then 'accepted' when 1 then 'failed'
+                            when 2 then 'connection_closed' else 'disconnected' end as k
+                   from generate_series($1::bigint, $2::bigint - 1) g) s",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(DAYS)
+        .bind(HOSTS)
+        .bind(PEOPLE)
+        .execute(db)
+        .await?;
+        eprintln!("stored {to} events");
+        from = to;
+    }
+    sqlx::query("analyze log_event").execute(db).await?;
+    Ok(())
+}
+
+async fn timed_get(client: &reqwest::Client, url: &str) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let answer = client.get(url).send().await?;
+    anyhow::ensure!(answer.status().is_success(), "{url}: {}", answer.status());
+    answer.bytes().await?;
+    Ok(started.elapsed().as_secs_f64() * 1000.0)
+}
+
+fn percentiles(samples: &mut [f64]) -> (f64, f64) {
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.99))
+}
+
+fn psql(url: &str, command: &str) -> anyhow::Result<()> {
+    let output = Command::new("psql")
+        .args([url, "-Atqc", command])
+        .output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "psql {command}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(())
+}
+
+fn shell_ms(script: &str) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let status = Command::new("sh").args(["-c", script]).status()?;
+    anyhow::ensure!(status.success(), "{script} failed");
+    Ok(started.elapsed().as_secs_f64() * 1000.0)
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
