@@ -81,7 +81,7 @@ pub fn polyline(points: &[Point], axis: TimeAxis, top_value: f64, top: f64, bott
         .iter()
         .map(|p| {
             let (x, y) = (axis.x(p.t), y(p.value, top_value, top, bottom));
-            format!("{x:.1},{y:.1}")
+            format!("{},{}", fixed(x, 1), fixed(y, 1))
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -111,14 +111,53 @@ fn short(value: f64) -> String {
         v if v >= 1e4 => (value / 1e3, "k"),
         _ => (value, ""),
     };
-    let text = format!("{scaled:.2}");
+    let text = fixed(scaled, 2);
     let text = text.trim_end_matches('0').trim_end_matches('.');
     format!("{text}{suffix}")
+}
+
+/// `value` with `decimals` digits after the point, rounded. Written with integers: the
+/// standard library's float formatting would add its whole algorithm to the web app.
+pub fn fixed(value: f64, decimals: u32) -> String {
+    let factor = 10u64.pow(decimals);
+    let scaled = (value * factor as f64).round() as i64;
+    let sign = if scaled < 0 { "-" } else { "" };
+    let (whole, fraction) = (
+        scaled.unsigned_abs() / factor,
+        scaled.unsigned_abs() % factor,
+    );
+    if decimals == 0 {
+        format!("{sign}{whole}")
+    } else {
+        format!(
+            "{sign}{whole}.{fraction:0width$}",
+            width = decimals as usize
+        )
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_point_text_is_within_half_a_last_digit() {
+        for value in [0.0, 0.04, 0.05, 1.25, -3.456, 99.999, 12345.678, -0.4] {
+            for decimals in 0..=2 {
+                let text = fixed(value, decimals);
+                let digits = text.split_once('.').map_or(0, |(_, f)| f.len());
+                assert_eq!(digits, decimals as usize, "{text}");
+                let off = (text.parse::<f64>().unwrap() - value).abs();
+                assert!(
+                    off <= 0.5 / 10f64.powi(decimals as i32) + 1e-9,
+                    "{value}: {text}"
+                );
+            }
+        }
+        assert_eq!(fixed(2.5, 1), "2.5");
+        assert_eq!(fixed(-0.25, 1), "-0.3");
+        assert_eq!(fixed(7.0, 0), "7");
+    }
 
     #[test]
     fn value_ticks_are_round_and_three_or_four() {

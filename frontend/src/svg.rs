@@ -93,5 +93,5 @@ pub fn element(node: web_sys::SvgElement) -> Element {
 
 /// A coordinate to a tenth of a unit, which is finer than a pixel.
 pub fn fmt(value: f64) -> String {
-    format!("{value:.1}")
+    crate::scale::fixed(value, 1)
 }

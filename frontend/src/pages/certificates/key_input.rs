@@ -54,13 +54,15 @@ pub fn KeyInput(
 
     let generate = move |_| {
         error.set(None);
-        match GeneratedKey::generate() {
-            Ok(key) => {
-                public_key.set(key.public_line.clone());
-                generated.set(Some(key));
+        spawn_local(async move {
+            match GeneratedKey::generate().await {
+                Ok(key) => {
+                    public_key.set(key.public_line.clone());
+                    generated.set(Some(key));
+                }
+                Err(message) => error.set(Some(ApiError::local(message))),
             }
-            Err(message) => error.set(Some(ApiError::local(message))),
-        }
+        });
     };
 
     let discard = move |_| {
