@@ -271,13 +271,13 @@ impl CpuUse {
                 .unwrap_or_default()
                 .trim()
             {
-                "bao" | "openbao" => openbao += ticks(pid),
-                "postgres" => postgres += ticks(pid),
+                "bao" | "openbao" => openbao += common::cpu_ticks(pid),
+                "postgres" => postgres += common::cpu_ticks(pid),
                 _ => {}
             }
         }
         Self {
-            portal: portal.map_or(0, ticks),
+            portal: portal.map_or(0, common::cpu_ticks),
             openbao,
             postgres,
         }
@@ -295,21 +295,6 @@ impl CpuUse {
             per(self.postgres, before.postgres)
         )
     }
-}
-
-/// utime + stime of `pid`, in clock ticks.
-fn ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let rest = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let field = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    field(11) + field(12)
 }
 
 fn options(signer: SignerChoice) -> AppOptions {

@@ -57,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
 
     let sample_body = serde_json::to_vec(&report(0, 1))?;
     round(&sender, &url, &tokens, 1).await?;
-    let cpu_before = ticks(portal.child.id());
+    let cpu_before = common::cpu_ticks(portal.child.id());
     let load_started = Instant::now();
     let load = {
         let (sender, url, tokens) = (sender.clone(), url.clone(), tokens.clone());
@@ -88,7 +88,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let mut posts = load.await??;
     let load_secs = load_started.elapsed().as_secs_f64();
-    let cpu_secs = (ticks(portal.child.id()) - cpu_before) as f64 / 100.0;
+    let cpu_secs = (common::cpu_ticks(portal.child.id()) - cpu_before) as f64 / 100.0;
     let stored = posts.len();
     let rate = stored as f64 / load_secs;
 
@@ -378,19 +378,4 @@ fn ms(samples: &mut [Duration], q: f64) -> String {
     samples.get(index).map_or("-".into(), |d| {
         format!("{:.1} ms", d.as_secs_f64() * 1000.0)
     })
-}
-
-/// CPU time of `pid` in ticks of 1/100 s.
-fn ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line: 11 and 12 counted from 0 after the name.
-    let field = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    field(11) + field(12)
 }

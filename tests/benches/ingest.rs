@@ -346,8 +346,8 @@ async fn fill(db: &PgPool) -> anyhow::Result<()> {
                   when 'failed' then 'Failed publickey for root from 10.1.0.9 port 22 ssh2: ED25519-CERT ID portal-user' || p || '-ab'
                   else 'Connection closed by 10.1.0.9 port 22 [preauth]' end
              from (select g, now() - (g % ($3 * 86400)) * interval '1 second' as t,
-                          1 + g % $4 as h, g % $5 as p,
-                          case g % 4 when 0 then 'accepted' when 1 then 'failed'
+                          1 + g % $4 as h, g / 7 % $5 as p,
+                          case g / 3 % 4 when 0 then 'accepted' when 1 then 'failed'
                             when 2 then 'connection_closed' else 'disconnected' end as k
                    from generate_series($1::bigint, $2::bigint - 1) g) s",
         )
@@ -393,8 +393,9 @@ fn psql(url: &str, command: &str) -> anyhow::Result<()> {
 
 fn shell_ms(script: &str) -> anyhow::Result<f64> {
     let started = Instant::now();
+    // grep answers 1 when nothing matched, which is a result, not a failure.
     let status = Command::new("sh").args(["-c", script]).status()?;
-    anyhow::ensure!(status.success(), "{script} failed");
+    anyhow::ensure!(status.code().is_some_and(|c| c <= 1), "{script} failed");
     Ok(started.elapsed().as_secs_f64() * 1000.0)
 }
 

@@ -266,17 +266,7 @@ impl TestApp {
     /// Stops the portal and starts a new one on the same port and database, as a restart or a
     /// second instance behind a load balancer would.
     pub async fn restart(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server
-                .await
-                .expect("server task")
-                .expect("server stopped cleanly");
-        }
-        let listener = TcpListener::bind(self.addr).await.expect("rebind");
-        self.serve(listener).await.expect("portal restarts");
+        self.restart_after(std::time::Duration::ZERO).await;
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -8,7 +8,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use opsportal_shared::health::MetricsAck;
 
@@ -19,7 +19,7 @@ use crate::health::{portal_principals, validate};
 use crate::ingest::hosts::HostRef;
 use crate::ingest::tokens;
 
-use super::ingest::bearer_token;
+use super::ingest::{bearer_token, invalid_token, unavailable};
 
 /// Seconds an agent is asked to wait when the database is not taking reports.
 const RETRY_AFTER_SECS: u64 = 10;
@@ -47,11 +47,7 @@ impl Refusal {
 
     fn into_response(self) -> Response {
         match self {
-            Self::InvalidToken => error_response(
-                StatusCode::UNAUTHORIZED,
-                "invalid_token",
-                "Send a live host token as `Authorization: Bearer <token>`.".into(),
-            ),
+            Self::InvalidToken => invalid_token(),
             Self::TooLarge(limit) => error_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
@@ -66,17 +62,10 @@ impl Refusal {
             Self::Invalid(invalid) => {
                 error_response(StatusCode::BAD_REQUEST, "invalid_metric", invalid.message)
             }
-            Self::Unavailable => {
-                let mut response = error_response(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "ingest_unavailable",
-                    "Reports cannot be stored right now; send this one again later.".into(),
-                );
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
-                response
-            }
+            Self::Unavailable => unavailable(
+                "Reports cannot be stored right now; send this one again later.",
+                RETRY_AFTER_SECS,
+            ),
         }
     }
 }

@@ -48,11 +48,7 @@ impl Refusal {
 
     fn into_response(self) -> Response {
         match self {
-            Self::InvalidToken => error_response(
-                StatusCode::UNAUTHORIZED,
-                "invalid_token",
-                "Send a live host token as `Authorization: Bearer <token>`.".into(),
-            ),
+            Self::InvalidToken => invalid_token(),
             Self::TooLarge(message) => {
                 error_response(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
             }
@@ -64,17 +60,10 @@ impl Refusal {
                 "unsupported_encoding",
                 "Send the batch plain or with Content-Encoding: gzip.".into(),
             ),
-            Self::Unavailable => {
-                let mut response = error_response(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "ingest_unavailable",
-                    "Lines cannot be stored right now; send the batch again later.".into(),
-                );
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
-                response
-            }
+            Self::Unavailable => unavailable(
+                "Lines cannot be stored right now; send the batch again later.",
+                RETRY_AFTER_SECS,
+            ),
         }
     }
 }
@@ -260,6 +249,28 @@ fn row_of(ingest: &Ingest, host: &HostRef, received_at: DateTime<Utc>, line: Log
         row.seq = Some((stream, seq));
     }
     row
+}
+
+/// 401 for a missing, wrong or revoked host token.
+pub(super) fn invalid_token() -> Response {
+    error_response(
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "Send a live host token as `Authorization: Bearer <token>`.".into(),
+    )
+}
+
+/// 503 telling a sender to come back after `retry_after_secs`: nothing was stored.
+pub(super) fn unavailable(message: &str, retry_after_secs: u64) -> Response {
+    let mut response = error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "ingest_unavailable",
+        message.to_owned(),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    response
 }
 
 fn too_large(ingest: &Ingest) -> Refusal {
