@@ -3,7 +3,7 @@
 //! collection (the calling thread's scheduler time, in nanoseconds), and the resident memory
 //! of the real `opsportal-agent --once` on the same host.
 //!
-//! `cargo bench -p opsportal-agent --bench collect`; writes `target/bench/agent.md` (or the
+//! `cargo bench -p opsportal-agent --bench collect`; writes `target/bench/collect.md` (or the
 //! file named by `OPSPORTAL_BENCH_REPORT`) and prints it.
 
 use std::fmt::Write as _;
@@ -22,15 +22,11 @@ const RUNS: usize = 20;
 const INTERVAL_SECS: f64 = 10.0;
 
 fn main() -> anyhow::Result<()> {
-    let pid = std::process::id().to_string();
-    let raised = Command::new("prlimit")
-        .args(["--pid", &pid, "--nofile=65536:65536"])
-        .status()?;
-    anyhow::ensure!(raised.success(), "cannot raise the descriptor limit");
-
+    // 10 000 sockets need a descriptor limit above that (ulimit -n).
     let listeners: Vec<TcpListener> = (0..LISTENERS)
         .map(|_| TcpListener::bind("127.0.0.1:0"))
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("{e}: the descriptor limit (ulimit -n) must exceed 11 000"))?;
     let mut sockets = Vec::with_capacity(2 * CONNECTIONS);
     for n in 0..CONNECTIONS {
         let listener = &listeners[n % LISTENERS];
@@ -101,7 +97,9 @@ fn main() -> anyhow::Result<()> {
     )?;
     let report_path = std::env::var_os("OPSPORTAL_BENCH_REPORT")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench/agent.md"));
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench/collect.md")
+        });
     std::fs::create_dir_all(report_path.parent().expect("report folder"))?;
     std::fs::write(&report_path, &report)?;
     println!("{report}");

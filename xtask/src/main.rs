@@ -100,13 +100,22 @@ fn bench() -> anyhow::Result<()> {
         "--release",
         "--package",
         "opsportal-server",
+        "--package",
+        "opsportal-agent",
     ]))?;
     let stack = stack::Stack::start()?;
-    for bench in ["foundation", "certificates", "ingest", "host_health"] {
+    let benches = [
+        ("opsportal-tests", "foundation"),
+        ("opsportal-tests", "certificates"),
+        ("opsportal-tests", "ingest"),
+        ("opsportal-tests", "host_health"),
+        ("opsportal-agent", "collect"),
+    ];
+    for (package, bench) in benches {
         let report = paths::target().join(format!("bench/{bench}.md"));
         let status = Command::new("cargo")
             .current_dir(&root)
-            .args(["bench", "--package", "opsportal-tests", "--bench", bench])
+            .args(["bench", "--package", package, "--bench", bench])
             .env(STACK_ENV, &stack.file)
             .env("OPSPORTAL_BIN", paths::target().join("release/opsportal"))
             .env("OPSPORTAL_BENCH_REPORT", &report)
