@@ -15,8 +15,6 @@ pub enum CollectError {
     Format { path: PathBuf, reason: String },
     #[error("sock_diag netlink: {0}")]
     Netlink(String),
-    #[error("procfs: {0}")]
-    Procfs(#[from] procfs::ProcError),
 }
 
 impl CollectError {

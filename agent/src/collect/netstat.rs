@@ -1,7 +1,7 @@
 //! `TcpExt` listen counters from `/proc/net/netstat`.
 //!
 //! The file holds pairs of lines per group: `TcpExt: Name1 Name2 ...` then
-//! `TcpExt: 1 2 ...`. procfs 0.18 does not parse it, hence this small reader.
+//! `TcpExt: 1 2 ...`, read here by a small parser of its own.
 
 use std::path::Path;
 
