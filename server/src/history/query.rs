@@ -1,8 +1,10 @@
 //! The history search: filters, keyset pagination, and each login tied to its connection.
 //!
 //! Pages are cut on (event time, id), newest first, so a page costs the same however deep it
-//! is. Free text (`q`) is a case-insensitive substring of the raw line; it has no index of its
-//! own and is meant to narrow a search the other filters and a time range already bound.
+//! is. A time range also bounds the receive time, which the table is partitioned by, to a
+//! day either side, and a login's connection is looked for among lines received around it.
+//! Free text (`q`) is a case-insensitive substring of the raw line; it has no index of its own
+//! and is meant to narrow a search the other filters and a time range already bound.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
@@ -11,6 +13,10 @@ use super::filter::{Cursor, EventFilter};
 
 /// Attributions the security team is shown as needing a look.
 pub const FLAGGED: &[&str] = &["inferred", "suspicious", "unattributed", "non_ca"];
+
+/// How far a line's arrival may be from its own time and still be found by a time-range
+/// search.
+const RECEIVE_SLACK: chrono::TimeDelta = chrono::TimeDelta::days(1);
 
 /// How far back a login's failed attempts on the same connection are looked for.
 const FAILURES_WINDOW: &str = "10 minutes";
@@ -100,10 +106,14 @@ pub async fn search(db: &PgPool, filter: &EventFilter) -> Result<Vec<EventRow>, 
                 where d.host_id = e.host_id and d.src_port = e.src_port and d.src_ip = e.src_ip
                   and d.kind in ('disconnected', 'connection_closed')
                   and d.event_at >= e.event_at
+                  and d.received_at >= e.received_at - interval '1 minute'
+                  and d.received_at < e.received_at + interval '7 days'
                 order by d.event_at limit 1) as ended_at,
               (select count(*) from log_event f
                 where f.host_id = e.host_id and f.src_port = e.src_port and f.src_ip = e.src_ip
                   and f.kind = 'failed' and f.event_at <= e.event_at
+                  and f.received_at > e.received_at - interval '11 minutes'
+                  and f.received_at <= e.received_at + interval '1 minute'
                   and f.event_at > e.event_at - interval '",
     );
     query.push(FAILURES_WINDOW);
@@ -155,13 +165,20 @@ fn push_filters(
         query.push(" and e.kind = ");
         query.push_bind(kind.clone());
     }
+    // Rows are partitioned by when they arrived; bounding that too lets a time-range search
+    // read only the partitions around the range. A line whose host's clock was off by more
+    // than RECEIVE_SLACK is found by a search around when it arrived instead.
     if let Some(from) = filter.from {
         query.push(" and e.event_at >= ");
         query.push_bind(from);
+        query.push(" and e.received_at >= ");
+        query.push_bind(from - RECEIVE_SLACK);
     }
     if let Some(to) = filter.to {
         query.push(" and e.event_at < ");
         query.push_bind(to);
+        query.push(" and e.received_at < ");
+        query.push_bind(to + RECEIVE_SLACK);
     }
     if let Some(text) = &filter.text {
         query.push(" and strpos(lower(e.raw), lower(");
