@@ -85,7 +85,7 @@ async fn text_of(c: &fantoccini::Client, id: &str) -> String {
     c.find(Locator::Id(id)).await.unwrap().text().await.unwrap()
 }
 
-async fn sign_in(c: &fantoccini::Client, app: &TestApp, username: &str) {
+pub(crate) async fn sign_in(c: &fantoccini::Client, app: &TestApp, username: &str) {
     c.goto(&app.url("/sign-in")).await.unwrap();
     let field = wait_for(c, "username", 20).await;
     field.send_keys(username).await.unwrap();

@@ -158,24 +158,20 @@ async fn a_killed_portal_loses_and_doubles_nothing_acknowledged() {
         .await
         .unwrap();
     let admin = portal.signed_in("bob").await.unwrap();
-    let host: Value = admin
-        .post(portal.url("/api/admin/hosts"))
-        .header("origin", &portal.origin)
-        .json(&json!({ "name": "killed", "addresses": [] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let host = portal
+        .post_json(
+            &admin,
+            "/api/admin/hosts",
+            &json!({ "name": "killed", "addresses": [] }),
+        )
         .await
         .unwrap();
-    let token: Value = admin
-        .post(portal.url(&format!("/api/admin/hosts/{}/tokens", host["id"])))
-        .header("origin", &portal.origin)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let token = portal
+        .post_json(
+            &admin,
+            &format!("/api/admin/hosts/{}/tokens", host["id"]),
+            &json!({}),
+        )
         .await
         .unwrap();
     let token = token["token"].as_str().expect("a token").to_owned();

@@ -52,13 +52,13 @@ async fn main() -> anyhow::Result<()> {
     let portal = Portal::start(&binary, &options).await?;
     let db = PgPool::connect(&portal.database_url()).await?;
     let admin = portal.signed_in("bob").await?;
-    let added = admin
-        .post(portal.url("/api/admin/hosts"))
-        .header("origin", &portal.origin)
-        .json(&json!({ "name": "web01", "addresses": ["127.0.0.1"] }))
-        .send()
+    portal
+        .post_json(
+            &admin,
+            "/api/admin/hosts",
+            &json!({ "name": "web01", "addresses": ["127.0.0.1"] }),
+        )
         .await?;
-    anyhow::ensure!(added.status().is_success(), "add host: {}", added.status());
     seed_certificates(&db).await?;
 
     let ingest = ingest_rate(&portal).await?;

@@ -13,7 +13,7 @@ use fantoccini::{Client, Locator};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, stack};
+use crate::support::TestApp;
 
 /// An NDJSON line as a shipper sends what sshd's process `pid` wrote at `at`.
 pub(crate) fn sshd_line(pid: u32, at: DateTime<Utc>, message: &str) -> Value {
@@ -46,18 +46,8 @@ async fn push(app: &TestApp, token: &str, lines: &[Value]) {
     assert_eq!(answer.body["accepted"], lines.len());
 }
 
-pub(crate) async fn sign_in(c: &Client, app: &TestApp, username: &str) {
-    c.goto(&app.url("/sign-in")).await.unwrap();
-    let field = wait_for(c, "#username").await;
-    field.send_keys(username).await.unwrap();
-    let password = c.find(Locator::Id("password")).await.unwrap();
-    password
-        .send_keys(&stack().person(username).password)
-        .await
-        .unwrap();
-    click(c, "#sign-in").await;
-    wait_for(c, "#me-name").await;
-}
+/// Signs in on the real page, as the other browser tests do.
+pub(crate) use crate::browser::sign_in;
 
 pub(crate) async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
     c.wait()

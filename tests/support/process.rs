@@ -74,6 +74,23 @@ impl Portal {
         }
     }
 
+    /// Posts `body` to `path` with `client`, as the portal's own pages do; the JSON answer.
+    pub async fn post_json(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let answer = client
+            .post(self.url(path))
+            .header("origin", &self.origin)
+            .json(body)
+            .send()
+            .await?;
+        anyhow::ensure!(answer.status().is_success(), "{path}: {}", answer.status());
+        Ok(answer.json().await?)
+    }
+
     /// The URL of the portal's own database.
     pub fn database_url(&self) -> String {
         let (base, _) = self.database_server.rsplit_once('/').expect("database URL");

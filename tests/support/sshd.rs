@@ -115,22 +115,25 @@ impl Sshd {
         std::fs::rename(&partial, &self.revoked_keys).unwrap();
     }
 
-    /// Runs `ssh root@127.0.0.1 true` with `key` and the certificate `cert`.
-    pub fn login(&self, key: &Path, cert: &Path) -> Output {
-        Command::new("ssh")
+    /// `ssh` to this server with `key` alone, without prompts, known hosts or config files.
+    fn ssh(&self, key: &Path) -> Command {
+        let mut command = Command::new("ssh");
+        command
             .args(["-F", "/dev/null", "-p", &self.port.to_string()])
             .arg("-i")
             .arg(key)
+            .args(["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"])
+            .args(["-o", "StrictHostKeyChecking=no"])
+            .args(["-o", "UserKnownHostsFile=/dev/null"])
+            .args(["-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR"]);
+        command
+    }
+
+    /// Runs `ssh root@127.0.0.1 true` with `key` and the certificate `cert`.
+    pub fn login(&self, key: &Path, cert: &Path) -> Output {
+        self.ssh(key)
             .arg("-o")
             .arg(format!("CertificateFile={}", cert.display()))
-            .args(["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"])
-            .args([
-                "-o",
-                "StrictHostKeyChecking=no",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-            ])
-            .args(["-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR"])
             .args(["root@127.0.0.1", "true"])
             .stdin(Stdio::null())
             .output()
@@ -139,19 +142,8 @@ impl Sshd {
 
     /// Tries `ssh <user>@127.0.0.1 true` with the plain key `key` and nothing else.
     pub fn attempt(&self, user: &str, key: &Path) -> Output {
-        Command::new("ssh")
-            .args(["-F", "/dev/null", "-p", &self.port.to_string()])
-            .arg("-i")
-            .arg(key)
-            .args(["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"])
-            .args([
-                "-o",
-                "StrictHostKeyChecking=no",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-            ])
-            .args(["-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "-l", user])
-            .args(["127.0.0.1", "true"])
+        self.ssh(key)
+            .args(["-l", user, "127.0.0.1", "true"])
             .stdin(Stdio::null())
             .output()
             .expect("ssh runs")
