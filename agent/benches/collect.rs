@@ -52,7 +52,12 @@ fn main() -> anyhow::Result<()> {
             principals: vec!["root".into(), "zone-webservers".into()],
         },
     };
-    let warm = collect::collect(&sources);
+    // As the running agent does: the first collection finds the listeners' holders, the
+    // later ones check them.
+    let mut owners = collect::OwnerCache::default();
+    let first_cpu = thread_cpu_ns()?;
+    let warm = collect::collect_with(&sources, &mut owners);
+    let first_ms = (thread_cpu_ns()? - first_cpu) as f64 / 1e6;
     anyhow::ensure!(
         warm.listeners.len() >= LISTENERS,
         "only {} listeners seen",
@@ -62,7 +67,7 @@ fn main() -> anyhow::Result<()> {
     let mut wall_ms = Vec::new();
     for _ in 0..RUNS {
         let (cpu, wall) = (thread_cpu_ns()?, Instant::now());
-        let snapshot = collect::collect(&sources);
+        let snapshot = collect::collect_with(&sources, &mut owners);
         wall_ms.push(wall.elapsed().as_secs_f64() * 1000.0);
         cpu_ms.push((thread_cpu_ns()? - cpu) as f64 / 1e6);
         std::hint::black_box(snapshot);
@@ -88,7 +93,8 @@ fn main() -> anyhow::Result<()> {
     writeln!(
         report,
         "| measure | value | target |\n|---|---|---|\n\
-         | CPU per collection (median) | {cpu:.1} ms | |\n\
+         | CPU of the first collection, finding every listener's holder | {first_ms:.1} ms | |\n\
+         | CPU per collection after it (median) | {cpu:.1} ms | |\n\
          | wall time per collection (median) | {wall:.1} ms | |\n\
          | share of one core at a {INTERVAL_SECS:.0} s interval | {:.2}% | under 1% |\n\
          | resident memory of `opsportal-agent --once` (max RSS) | {once_rss_mb:.1} MB | under 20 MB |\n\

@@ -6,7 +6,7 @@ use anyhow::Context;
 use opsportal_shared::health::HostReport;
 use tokio::time::MissedTickBehavior;
 
-use crate::collect::{self, Sources, SshdSources};
+use crate::collect::{self, OwnerCache, Sources, SshdSources};
 use crate::config::Config;
 use crate::push::{PortalClient, PortalSettings, Pusher, Spool, SpoolLimits};
 use crate::report::{self, Stamp};
@@ -31,6 +31,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
+    let mut owners = OwnerCache::default();
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
@@ -38,7 +39,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
         // A tick cancelled by a signal is safe: a report is either in the spool or not yet made.
         tokio::select! {
-            result = tick(&config, &mut state, pusher.as_mut()) => {
+            result = tick(&config, &mut owners, &mut state, pusher.as_mut()) => {
                 if let Err(error) = result {
                     tracing::error!(error = format!("{error:#}"), "report not made");
                 }
@@ -52,10 +53,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
 async fn tick(
     config: &Config,
+    owners: &mut OwnerCache,
     state: &mut AgentState,
     mut pusher: Option<&mut Pusher>,
 ) -> anyhow::Result<()> {
-    let snapshot = collect_blocking(config).await?;
+    let snapshot = collect_blocking(config, owners).await?;
     let seq = state.next_seq()?;
     let (spool_dropped, rejected) = pusher.as_deref_mut().map_or((0, 0), Pusher::take_counts);
     let stamp = Stamp {
@@ -82,7 +84,7 @@ async fn tick(
 }
 
 async fn once(config: &Config) -> anyhow::Result<()> {
-    let snapshot = collect_blocking(config).await?;
+    let snapshot = collect_blocking(config, &mut OwnerCache::default()).await?;
     let (agent_id, last_seq) = AgentState::peek(&config.spool_dir);
     let stamp = Stamp {
         agent_id,
@@ -97,12 +99,23 @@ async fn once(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn collect_blocking(config: &Config) -> anyhow::Result<collect::Snapshot> {
+/// Collects on a blocking thread, taking `owners` along and bringing it back (a panic loses
+/// only the cache, which the next walk rebuilds).
+async fn collect_blocking(
+    config: &Config,
+    owners: &mut OwnerCache,
+) -> anyhow::Result<collect::Snapshot> {
     let sources = sources(config);
+    let mut cache = std::mem::take(owners);
     // Netlink and /proc reads block; keep them off the executor.
-    tokio::task::spawn_blocking(move || collect::collect(&sources))
-        .await
-        .context("collector panicked")
+    let (cache, snapshot) = tokio::task::spawn_blocking(move || {
+        let snapshot = collect::collect_with(&sources, &mut cache);
+        (cache, snapshot)
+    })
+    .await
+    .context("collector panicked")?;
+    *owners = cache;
+    Ok(snapshot)
 }
 
 fn write_textfile(config: &Config, report: &HostReport) {

@@ -22,6 +22,7 @@ use opsportal_shared::health::{
 };
 
 pub use error::CollectError;
+pub use processes::OwnerCache;
 pub use sshd_facts::SshdSources;
 
 /// Where each collector reads, and how much it keeps.
@@ -47,14 +48,21 @@ pub struct Snapshot {
     pub problems: Vec<Problem>,
 }
 
-/// Reads every source once. Blocking: run it off the async executor.
+/// Reads every source once, from scratch. Blocking: run it off the async executor.
 pub fn collect(sources: &Sources) -> Snapshot {
+    collect_with(sources, &mut OwnerCache::default())
+}
+
+/// Reads every source once, checking the listeners' holders in `owners` first and keeping
+/// there the ones it finds. Blocking: run it off the async executor.
+pub fn collect_with(sources: &Sources, owners: &mut OwnerCache) -> Snapshot {
     let mut problems = Vec::new();
 
     let raw_listeners =
         ok_or_note(listeners::collect(), "listeners", &mut problems).unwrap_or_default();
     let wanted: HashSet<u64> = raw_listeners.iter().map(|l| l.inode).collect();
-    let scan = ok_or_note(processes::scan(&wanted), "processes", &mut problems).unwrap_or_default();
+    let scan = ok_or_note(processes::scan(&wanted, owners), "processes", &mut problems)
+        .unwrap_or_default();
     let listeners = raw_listeners
         .into_iter()
         .map(|raw| Listener {

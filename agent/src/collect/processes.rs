@@ -1,84 +1,205 @@
 //! One walk over `/proc/<pid>`: who holds which listening socket, and how many descriptors
 //! each process has open against its limit.
 //!
-//! Processes the agent may not inspect (another user's, without root or CAP_SYS_PTRACE) and
-//! processes that exit during the walk are skipped without a word: they are normal.
+//! Processes that exit during the walk, and those whose descriptors the agent may not count
+//! (another user's, without root or CAP_SYS_PTRACE, on kernels before 6.2), are skipped
+//! without a word: they are normal.
 //!
-//! A busy host has thousands of processes, so each costs as little as the answer allows: its
-//! `comm`, the one line of `limits` that matters, and a count of `fd/`. Descriptor links are
-//! read only while some listening socket still has no owner; since owners are the lowest pid
-//! holding a socket and the walk goes up by pid, the later processes cannot change an owner.
+//! A busy host has thousands of processes, so each costs as little as the answer allows, two
+//! system calls where the kernel has them: `stat` of `fd/`, whose size is the number of open
+//! descriptors since Linux 6.2, and `prlimit` for the soft limit. Older kernels report a size
+//! of 0 and get a count of the directory; a limit the agent may not ask for is read from
+//! `limits`. Names are read only for the processes a report shows.
+//!
+//! Finding who holds a listening socket means reading descriptor links, and a server with
+//! ten thousand connections has ten thousand of them. So an [`OwnerCache`] remembers where
+//! each listener was found (pid and descriptor number) and the next walk checks that one link;
+//! links are read only while some listener is new. A new listener's owner is the lowest pid
+//! holding it (the walk goes up by pid, so it stops reading links once every new listener is
+//! found); it stays the owner while it still holds the socket. A listener no process holds
+//! where the agent can see (the kernel's own, such as nfsd's, or one held in another pid
+//! namespace) is remembered as such and not looked for again while it listens; otherwise it
+//! would cost a walk of every link at every collection.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
 
-use opsportal_shared::health::{ProcessFds, ProcessRef};
+use opsportal_shared::health::ProcessRef;
+use rlimit::Resource;
 
 use super::CollectError;
 
 const PROC: &str = "/proc";
 
+/// One process's descriptor use, before it is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FdUse {
+    pub pid: u32,
+    pub open_fds: u64,
+    /// `None` when unlimited.
+    pub soft_limit: Option<u64>,
+}
+
 /// What the walk found.
 #[derive(Debug, Default)]
 pub struct ProcessScan {
-    /// Socket inode to the lowest pid holding it.
+    /// Socket inode to the process holding it.
     pub socket_owners: HashMap<u64, ProcessRef>,
-    /// Every inspectable process's descriptor count and soft limit.
-    pub fds: Vec<ProcessFds>,
+    /// Every countable process's descriptor use.
+    pub fds: Vec<FdUse>,
 }
 
-/// Walks every process, looking for the sockets in `wanted_sockets`.
-pub fn scan(wanted_sockets: &HashSet<u64>) -> Result<ProcessScan, CollectError> {
+/// Where each listening socket was found: the pid and descriptor number holding it, or that
+/// a walk of every process did not find it.
+#[derive(Debug, Default, Clone)]
+pub struct OwnerCache {
+    holders: HashMap<u64, Holder>,
+    unheld: HashSet<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Holder {
+    pid: u32,
+    fd: u32,
+}
+
+impl OwnerCache {
+    /// Forgets sockets no longer wanted and holders that let go of their socket; returns the
+    /// wanted sockets to look for.
+    fn confirm(&mut self, wanted: &HashSet<u64>) -> HashSet<u64> {
+        self.holders
+            .retain(|inode, holder| wanted.contains(inode) && holder.holds(*inode));
+        self.unheld.retain(|inode| wanted.contains(inode));
+        wanted
+            .iter()
+            .filter(|inode| !self.holders.contains_key(inode) && !self.unheld.contains(inode))
+            .copied()
+            .collect()
+    }
+
+    /// Names each holder, reading each process's name once.
+    fn owners(&self) -> HashMap<u64, ProcessRef> {
+        let mut names: HashMap<u32, Option<ProcessRef>> = HashMap::new();
+        self.holders
+            .iter()
+            .filter_map(|(inode, holder)| {
+                let owner = names
+                    .entry(holder.pid)
+                    .or_insert_with(|| process_ref(holder.pid))
+                    .clone()?;
+                Some((*inode, owner))
+            })
+            .collect()
+    }
+}
+
+impl Holder {
+    /// Whether this descriptor still leads to the socket `inode`.
+    fn holds(&self, inode: u64) -> bool {
+        let link = pid_dir(self.pid).join("fd").join(self.fd.to_string());
+        std::fs::metadata(link)
+            .is_ok_and(|target| target.file_type().is_socket() && target.ino() == inode)
+    }
+}
+
+/// Walks every process, finding the holders of the sockets in `wanted_sockets` that `owners`
+/// does not already know.
+pub fn scan(
+    wanted_sockets: &HashSet<u64>,
+    owners: &mut OwnerCache,
+) -> Result<ProcessScan, CollectError> {
     let entries = std::fs::read_dir(PROC).map_err(|e| CollectError::io(PROC, e))?;
     let mut pids: Vec<u32> = entries
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
         .collect();
     pids.sort_unstable();
 
-    let mut scan = ProcessScan::default();
+    let mut unowned = owners.confirm(wanted_sockets);
+    let mut fds = Vec::with_capacity(pids.len());
     for pid in pids {
-        let looking = scan.socket_owners.len() < wanted_sockets.len();
-        let Some((fds, sockets)) = inspect(pid, looking.then_some(wanted_sockets)) else {
+        let looking = !unowned.is_empty();
+        let Some((use_, sockets)) = inspect(pid, looking.then_some(&unowned)) else {
             continue;
         };
-        for inode in sockets {
-            scan.socket_owners
-                .entry(inode)
-                .or_insert_with(|| fds.process.clone());
+        for (inode, fd) in sockets {
+            if unowned.remove(&inode) {
+                owners.holders.insert(inode, Holder { pid, fd });
+            }
         }
-        scan.fds.push(fds);
+        fds.push(use_);
     }
-    Ok(scan)
+    owners.unheld.extend(unowned);
+    Ok(ProcessScan {
+        socket_owners: owners.owners(),
+        fds,
+    })
 }
 
-/// One process's descriptors, and the wanted sockets among them when `wanted` is given.
-fn inspect(pid: u32, wanted: Option<&HashSet<u64>>) -> Option<(ProcessFds, Vec<u64>)> {
-    let dir = Path::new(PROC).join(pid.to_string());
-    let comm = std::fs::read_to_string(dir.join("comm")).ok()?;
-    let soft_limit = soft_open_files(&std::fs::read_to_string(dir.join("limits")).ok()?)?;
+/// A process's pid and name; `None` once it has exited.
+pub fn process_ref(pid: u32) -> Option<ProcessRef> {
+    let comm = std::fs::read_to_string(pid_dir(pid).join("comm")).ok()?;
+    Some(ProcessRef {
+        pid,
+        comm: comm.trim_end_matches('\n').to_owned(),
+    })
+}
+
+fn pid_dir(pid: u32) -> PathBuf {
+    Path::new(PROC).join(pid.to_string())
+}
+
+/// One process's descriptors, and the wanted sockets among them (inode and descriptor
+/// number) when `wanted` is given.
+fn inspect(pid: u32, wanted: Option<&HashSet<u64>>) -> Option<(FdUse, Vec<(u64, u32)>)> {
+    let dir = pid_dir(pid);
+    let fd_dir = dir.join("fd");
+    let (open_fds, sockets) = match wanted {
+        Some(wanted) => walk_fds(&fd_dir, Some(wanted))?,
+        None => match std::fs::metadata(&fd_dir).ok()?.len() {
+            0 => walk_fds(&fd_dir, None)?,
+            counted => (counted, Vec::new()),
+        },
+    };
+    let soft_limit = soft_limit(pid, &dir)?;
+    let fds = FdUse {
+        pid,
+        open_fds,
+        soft_limit,
+    };
+    Some((fds, sockets))
+}
+
+/// Counts `fd/` entry by entry, reading each link when looking for `wanted` sockets.
+fn walk_fds(fd_dir: &Path, wanted: Option<&HashSet<u64>>) -> Option<(u64, Vec<(u64, u32)>)> {
     let mut open_fds = 0u64;
     let mut sockets = Vec::new();
-    for entry in std::fs::read_dir(dir.join("fd")).ok()? {
+    for entry in std::fs::read_dir(fd_dir).ok()? {
         let Ok(entry) = entry else { continue };
         open_fds += 1;
         if let Some(wanted) = wanted
+            && let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse().ok())
             && let Some(inode) = std::fs::read_link(entry.path())
                 .ok()
                 .and_then(|target| socket_inode(target.to_str()?))
             && wanted.contains(&inode)
         {
-            sockets.push(inode);
+            sockets.push((inode, fd));
         }
     }
-    let fds = ProcessFds {
-        process: ProcessRef {
-            pid,
-            comm: comm.trim_end_matches('\n').to_owned(),
-        },
-        open_fds,
-        soft_limit,
-    };
-    Some((fds, sockets))
+    Some((open_fds, sockets))
+}
+
+/// The soft open-files limit, `Some(None)` when unlimited, `None` when the process is gone.
+fn soft_limit(pid: u32, dir: &Path) -> Option<Option<u64>> {
+    let (mut soft, mut hard) = (0, 0);
+    let asked = i32::try_from(pid)
+        .ok()
+        .map(|pid| rlimit::prlimit(pid, Resource::NOFILE, None, Some((&mut soft, &mut hard))));
+    match asked {
+        Some(Ok(())) => Some((soft != rlimit::INFINITY).then_some(soft)),
+        _ => soft_open_files(&std::fs::read_to_string(dir.join("limits")).ok()?),
+    }
 }
 
 /// The inode of a descriptor link such as `socket:[12345]`.
@@ -106,6 +227,9 @@ fn soft_open_files(limits: &str) -> Option<Option<u64>> {
 
 #[cfg(test)]
 mod tests {
+    use std::net::TcpListener;
+    use std::os::fd::AsRawFd;
+
     use super::*;
 
     #[test]
@@ -128,19 +252,92 @@ mod tests {
     }
 
     #[test]
-    fn this_process_is_found_with_its_own_listener() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let inode = std::fs::read_dir("/proc/self/fd")
-            .unwrap()
-            .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
-            .filter_map(|t| socket_inode(t.to_str()?))
-            .max()
+    fn a_count_without_a_listing_agrees_with_one() {
+        // A child whose descriptors no test thread touches: stdin, stdout, stderr and whatever
+        // the test runner's parent left inheritable.
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
             .unwrap();
-        let scan = scan(&HashSet::from([inode])).unwrap();
+        let pid = child.id();
+        // spawn() can return before the child has run exec; until then it is a copy of us.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while process_ref(pid).unwrap().comm != "sleep" && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let (counted, sockets) = inspect(pid, None).unwrap();
+        let (listed, _) = walk_fds(&pid_dir(pid).join("fd"), None).unwrap();
+        let named = process_ref(pid).unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+
+        assert_eq!(named.comm, "sleep");
+        assert!(sockets.is_empty());
+        assert_eq!(counted.open_fds, listed);
+        assert!(listed >= 3);
+    }
+
+    fn inode_of(listener: &TcpListener) -> u64 {
+        let link = format!("/proc/self/fd/{}", listener.as_raw_fd());
+        std::fs::metadata(link).unwrap().ino()
+    }
+
+    #[test]
+    fn this_process_is_found_with_its_own_listener() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let inode = inode_of(&listener);
+        let scan = scan(&HashSet::from([inode]), &mut OwnerCache::default()).unwrap();
         let me = std::process::id();
         assert_eq!(scan.socket_owners[&inode].pid, me);
-        let mine = scan.fds.iter().find(|f| f.process.pid == me).unwrap();
+        let mine = scan.fds.iter().find(|f| f.pid == me).unwrap();
         assert!(mine.open_fds >= 1);
+        let (soft, _) = rlimit::getrlimit(Resource::NOFILE).unwrap();
+        assert_eq!(mine.soft_limit, (soft != rlimit::INFINITY).then_some(soft));
+    }
+
+    #[test]
+    fn a_holder_is_remembered_while_it_holds_and_forgotten_after() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let inode = inode_of(&listener);
+        let wanted = HashSet::from([inode]);
+        let mut owners = OwnerCache::default();
+        let first = scan(&wanted, &mut owners).unwrap();
+        let me = std::process::id();
+        assert_eq!(first.socket_owners[&inode].pid, me);
+        let fd = u32::try_from(listener.as_raw_fd()).unwrap();
+        assert_eq!(owners.holders[&inode], Holder { pid: me, fd });
+
+        assert!(
+            owners.confirm(&wanted).is_empty(),
+            "still held: no walk needed"
+        );
+        let again = scan(&wanted, &mut owners).unwrap();
+        assert_eq!(again.socket_owners[&inode].pid, me);
+
         drop(listener);
+        assert_eq!(owners.confirm(&wanted), wanted);
+        assert!(owners.holders.is_empty());
+        assert!(owners.confirm(&HashSet::new()).is_empty());
+    }
+
+    #[test]
+    fn a_socket_nobody_holds_is_looked_for_once_while_it_is_wanted() {
+        // Socket inodes are 32-bit, so this one is held by no process.
+        let nobody = u64::from(u32::MAX) + 7;
+        let wanted = HashSet::from([nobody]);
+        let mut owners = OwnerCache::default();
+        assert_eq!(owners.confirm(&wanted), wanted);
+        let scan = scan(&wanted, &mut owners).unwrap();
+        assert!(!scan.socket_owners.contains_key(&nobody));
+        assert!(owners.confirm(&wanted).is_empty(), "not looked for again");
+        assert!(owners.confirm(&HashSet::new()).is_empty());
+        assert!(
+            owners.unheld.is_empty(),
+            "forgotten once it stops listening"
+        );
+        assert_eq!(owners.confirm(&wanted), wanted);
     }
 }
