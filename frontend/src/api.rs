@@ -170,7 +170,8 @@ async fn call<T: DeserializeOwned>(
     body: Option<&impl Serialize>,
 ) -> Result<T, ApiError> {
     let text = call_raw(method, path, body).await?;
-    serde_json::from_str(&text).map_err(|_| ApiError::network("unexpected answer"))
+    let value = js_sys::JSON::parse(&text).map_err(|_| ApiError::network("unexpected answer"))?;
+    serde_wasm_bindgen::from_value(value).map_err(|_| ApiError::network("unexpected answer"))
 }
 
 /// Sends a request; state-changing ones carry the anti-forgery header the server demands.
@@ -192,11 +193,15 @@ async fn call_raw(
     init.set_method(method);
     init.set_credentials(RequestCredentials::SameOrigin);
     if let Some(body) = body {
-        let json = serde_json::to_string(body).map_err(|_| ApiError::network("encoding"))?;
+        let json = body
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .ok()
+            .and_then(|value| js_sys::JSON::stringify(&value).ok())
+            .ok_or_else(|| ApiError::network("encoding"))?;
         headers
             .set("content-type", "application/json")
             .map_err(js_error)?;
-        init.set_body(&JsValue::from_str(&json));
+        init.set_body(&json);
     }
     init.set_headers(&headers);
 
@@ -217,14 +222,17 @@ async fn call_raw(
         return Ok(text);
     }
     let status = response.status();
-    Err(match serde_json::from_str::<ErrorBody>(&text) {
-        Ok(body) => ApiError {
+    let parsed = js_sys::JSON::parse(&text)
+        .ok()
+        .and_then(|value| serde_wasm_bindgen::from_value::<ErrorBody>(value).ok());
+    Err(match parsed {
+        Some(body) => ApiError {
             status,
             code: body.error,
             message: body.message,
             request_id: Some(body.request_id).filter(|id| !id.is_empty()),
         },
-        Err(_) => ApiError {
+        None => ApiError {
             status,
             code: "unexpected".into(),
             message: format!("The portal answered with status {status}."),

@@ -47,7 +47,7 @@ pub async fn issue_token(host_id: i64, rotate: bool) -> Result<IssuedToken, ApiE
 }
 
 pub async fn revoke_token(token_id: i64) -> Result<(), ApiError> {
-    call::<serde_json::Value>(
+    call::<serde::de::IgnoredAny>(
         "POST",
         &format!("/api/admin/tokens/{token_id}/revoke"),
         Some(&Empty {}),
