@@ -11,7 +11,7 @@
 //! - `unattributed`: a certificate nobody can be named for;
 //! - `non_ca`: a plain key or a password on the shared account.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use sqlx::PgPool;
 
@@ -26,14 +26,14 @@ struct Issued {
 
 /// Fills `person`, `certificate_id` and `attribution` for the logins in `rows`.
 pub async fn attribute(db: &PgPool, rows: &mut [EventRow]) -> Result<(), sqlx::Error> {
-    let wanted: Vec<(String, String)> = rows
+    let wanted: BTreeSet<(&str, u64)> = rows
         .iter()
-        .filter_map(|row| Some((row.ca_fingerprint.clone()?, row.serial?.to_string())))
+        .filter_map(|row| Some((row.ca_fingerprint.as_deref()?, row.serial?)))
         .collect();
     let issued = if wanted.is_empty() {
         HashMap::new()
     } else {
-        lookup(db, wanted).await?
+        lookup(db, &wanted).await?
     };
     for row in rows.iter_mut() {
         attribute_row(row, &issued);
@@ -41,32 +41,41 @@ pub async fn attribute(db: &PgPool, rows: &mut [EventRow]) -> Result<(), sqlx::E
     Ok(())
 }
 
+/// The issued certificates among `wanted` (CA fingerprint, serial) pairs.
+///
+/// A batch names few CAs and many logins of the same certificates, so the query asks for the
+/// distinct CAs and serials as two arrays, which the `(ca_fingerprint, serial)` index answers
+/// directly, and the pairs are matched here. (A join with the pairs unnested let the planner
+/// compare every pair with every certificate, which cost most of the database's time spent
+/// on ingest.)
 async fn lookup(
     db: &PgPool,
-    wanted: Vec<(String, String)>,
+    wanted: &BTreeSet<(&str, u64)>,
 ) -> Result<HashMap<(String, u64), Issued>, sqlx::Error> {
-    let (cas, serials): (Vec<String>, Vec<String>) = wanted.into_iter().unzip();
+    let cas: BTreeSet<&str> = wanted.iter().map(|(ca, _)| *ca).collect();
+    let serials: BTreeSet<u64> = wanted.iter().map(|(_, serial)| *serial).collect();
     let found: Vec<(i64, String, String, String, String)> = sqlx::query_as(
-        "select c.certificate_id, c.username, c.key_fingerprint, c.ca_fingerprint,
-                c.serial::text
-         from certificate c
-         join unnest($1::text[], $2::numeric[]) as w(ca, serial)
-           on c.ca_fingerprint = w.ca and c.serial = w.serial
-         where c.state = 'issued'",
+        "select certificate_id, username, key_fingerprint, ca_fingerprint, serial::text
+         from certificate
+         where ca_fingerprint = any($1) and serial = any($2::numeric[]) and state = 'issued'",
     )
-    .bind(cas)
-    .bind(serials)
+    .bind(cas.into_iter().collect::<Vec<_>>())
+    .bind(serials.iter().map(u64::to_string).collect::<Vec<_>>())
     .fetch_all(db)
     .await?;
     Ok(found
         .into_iter()
         .filter_map(|(certificate_id, username, key_fingerprint, ca, serial)| {
+            let serial: u64 = serial.parse().ok()?;
+            if !wanted.contains(&(ca.as_str(), serial)) {
+                return None;
+            }
             let issued = Issued {
                 certificate_id,
                 username,
                 key_fingerprint,
             };
-            Some(((ca, serial.parse().ok()?), issued))
+            Some(((ca, serial), issued))
         })
         .collect())
 }
