@@ -100,6 +100,108 @@ async fn numbered_lines_are_stored_once_however_often_they_are_sent() {
 }
 
 #[tokio::test]
+async fn text_with_tabs_backslashes_newlines_and_nul_is_stored_as_sent() {
+    let app = TestApp::start().await;
+    let (_, host, token) = host_with_token(&app, "web01", "127.0.0.2").await;
+    // An attacker chooses the user name; nothing in it may break the row or lose the line.
+    let name = "a\tb\\c\nd\re\0f\"{g,h}\"";
+    let message = format!("Invalid user {name} from 10.0.0.9 port 5001");
+    let batch = [
+        sshd_line(None, &message),
+        sshd_line(None, "plain line, nothing special"),
+    ];
+
+    let pushed = app.push_logs(Some(&token), &batch).await;
+    assert_eq!(pushed.body, json!({ "accepted": 2, "duplicates": 0 }));
+
+    let rows: Vec<(String, Option<String>, String)> = sqlx::query_as(
+        "select kind, username, raw from log_event where host_id = $1 order by event_id",
+    )
+    .bind(host)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let stored_name = name.replace('\0', "\u{fffd}");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].0, "invalid_user");
+    assert_eq!(rows[0].1.as_deref(), Some(stored_name.as_str()));
+    assert!(
+        rows[0].2.ends_with(&message.replace('\0', "\u{fffd}")),
+        "{}",
+        rows[0].2
+    );
+    assert!(
+        rows[1].2.ends_with("plain line, nothing special"),
+        "{}",
+        rows[1].2
+    );
+}
+
+#[tokio::test]
+async fn a_login_ends_at_its_connections_first_disconnect_in_any_later_batch() {
+    let app = TestApp::start().await;
+    let (_, host, token) = host_with_token(&app, "web07", "127.0.0.8").await;
+    let start = chrono::Utc::now() - chrono::TimeDelta::minutes(30);
+    let at = |secs: i64| (start + chrono::TimeDelta::seconds(secs)).to_rfc3339();
+    let line = |secs: i64, message: String| json!({ "message": message, "program": "sshd", "pid": 4300, "timestamp": at(secs) });
+    let login = |port: u16| {
+        format!(
+            "Accepted publickey for root from 10.30.0.1 port {port} ssh2: ED25519 SHA256:k{port}"
+        )
+    };
+    let disconnect = |port: u16| format!("Disconnected from user root 10.30.0.1 port {port}");
+
+    let first = [
+        line(0, login(41000)),
+        line(0, login(41001)),
+        // Login and disconnect in one batch.
+        line(10, login(41003)),
+        line(15, disconnect(41003)),
+    ];
+    assert_eq!(
+        app.push_logs(Some(&token), &first).await.body,
+        json!({ "accepted": 4, "duplicates": 0 })
+    );
+    let second = [
+        // Another connection's end, and a disconnect nobody logged in for.
+        line(65, disconnect(41000)),
+        line(70, disconnect(41002)),
+        // A later disconnect of an ended session changes nothing.
+        line(90, disconnect(41003)),
+    ];
+    assert_eq!(
+        app.push_logs(Some(&token), &second).await.body,
+        json!({ "accepted": 3, "duplicates": 0 })
+    );
+
+    let carol = app.client();
+    carol.sign_in_as("carol").await;
+    let logins = carol
+        .get("/api/audit/events?host=web07&kind=accepted")
+        .await;
+    assert_eq!(logins.status, StatusCode::OK, "{}", logins.body);
+    let durations: std::collections::BTreeMap<i64, Value> = logins.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["src_port"].as_i64().unwrap(), e["duration_secs"].clone()))
+        .collect();
+    assert_eq!(
+        durations,
+        [(41000, json!(65)), (41001, Value::Null), (41003, json!(5))].into()
+    );
+    let sessions: Vec<(i32, bool)> = sqlx::query_as(
+        "select src_port, ended_at is not null from log_session where host_id = $1
+         order by src_port",
+    )
+    .bind(host)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(sessions, [(41000, true), (41001, false), (41003, true)]);
+}
+
+#[tokio::test]
 async fn a_batch_with_one_bad_line_is_refused_whole() {
     let app = TestApp::start().await;
     let (_, host, token) = host_with_token(&app, "web02", "127.0.0.3").await;

@@ -339,6 +339,17 @@ async fn partitions_are_made_ahead_and_dropped_after_the_retention() {
     opsportal::ingest::partitions::ensure(&app.db, now)
         .await
         .unwrap();
+    // A session received on the old day goes with its partition; today's stays.
+    for received in [format!("{old} 12:00:00+00"), now.to_rfc3339()] {
+        sqlx::query(
+            "insert into log_session (host_id, src_ip, src_port, login_at, received_at)
+             values (1, '10.0.0.1', 40000, $1::timestamptz, $1::timestamptz)",
+        )
+        .bind(received)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
     let ahead = (now + chrono::Duration::days(3)).date_naive();
     assert_eq!(
         app.count(&format!(
@@ -359,6 +370,12 @@ async fn partitions_are_made_ahead_and_dropped_after_the_retention() {
         5,
         "yesterday, today and three days ahead remain"
     );
+    assert_eq!(
+        app.count("select count(*) from log_session where received_at > now() - interval '1 day'")
+            .await,
+        1
+    );
+    assert_eq!(app.count("select count(*) from log_session").await, 1);
 }
 
 #[tokio::test]

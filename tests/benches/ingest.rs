@@ -396,7 +396,17 @@ async fn fill(db: &PgPool) -> anyhow::Result<()> {
         eprintln!("stored {to} events");
         from = to;
     }
+    // Ingest opens a session for every login; so does the fill, for the ones it made.
+    sqlx::query(
+        "insert into log_session (host_id, src_ip, src_port, login_at, received_at)
+         select host_id, src_ip, src_port, event_at, received_at from log_event
+         where kind = 'accepted'
+         on conflict do nothing",
+    )
+    .execute(db)
+    .await?;
     sqlx::query("analyze log_event").execute(db).await?;
+    sqlx::query("analyze log_session").execute(db).await?;
     Ok(())
 }
 

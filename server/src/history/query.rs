@@ -2,7 +2,8 @@
 //!
 //! Pages are cut on (event time, id), newest first, so a page costs the same however deep it
 //! is. A time range also bounds the receive time, which the table is partitioned by, to a
-//! day either side, and a login's connection is looked for among lines received around it.
+//! day either side. A login's end is read from `log_session`, which ingest keeps, and its
+//! failed attempts are looked for among lines of its connection received just before it.
 //! Free text (`q`) is a case-insensitive substring of the raw line; it has no index of its own
 //! and is meant to narrow a search the other filters and a time range already bound.
 
@@ -102,13 +103,9 @@ pub async fn search(db: &PgPool, filter: &EventFilter) -> Result<Vec<EventRow>, 
          left join certificate c on c.certificate_id = e.certificate_id
          left join lateral (
             select
-              (select d.event_at from log_event d
-                where d.host_id = e.host_id and d.src_port = e.src_port and d.src_ip = e.src_ip
-                  and d.kind in ('disconnected', 'connection_closed')
-                  and d.event_at >= e.event_at
-                  and d.received_at >= e.received_at - interval '1 minute'
-                  and d.received_at < e.received_at + interval '7 days'
-                order by d.event_at limit 1) as ended_at,
+              (select s.ended_at from log_session s
+                where s.host_id = e.host_id and s.src_ip = e.src_ip and s.src_port = e.src_port
+                  and s.login_at = e.event_at) as ended_at,
               (select count(*) from log_event f
                 where f.host_id = e.host_id and f.src_port = e.src_port and f.src_ip = e.src_ip
                   and f.kind = 'failed' and f.event_at <= e.event_at

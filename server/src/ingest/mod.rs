@@ -8,6 +8,7 @@
 //! losing lines. Ingest has its own database pool, so a flood of lines cannot starve sign-in.
 
 pub mod attribute;
+pub mod copy;
 pub mod correlate;
 pub mod event;
 pub mod hosts;

@@ -68,7 +68,7 @@ pub async fn existing(db: &PgPool, table: &str) -> Result<Vec<(NaiveDate, String
     Ok(days)
 }
 
-/// Drops the partitions, and the sequence claims, older than `retention_days`.
+/// Drops the partitions, and the sequence claims and sessions, older than `retention_days`.
 pub async fn drop_expired(
     db: &PgPool,
     now: DateTime<Utc>,
@@ -89,10 +89,13 @@ pub async fn drop_expired(
             dropped.push(partition);
         }
     }
-    sqlx::query("delete from log_seq where received_at < $1")
-        .bind(cutoff.and_hms_opt(0, 0, 0).map(|t| t.and_utc()))
-        .execute(db)
-        .await?;
+    let cutoff = cutoff.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    for table in ["log_seq", "log_session"] {
+        sqlx::query(&format!("delete from {table} where received_at < $1"))
+            .bind(cutoff)
+            .execute(db)
+            .await?;
+    }
     Ok(dropped)
 }
 

@@ -1,4 +1,8 @@
-//! Writing received lines: one transaction per batch, one multi-row insert per table.
+//! Writing received lines: one transaction per batch, the events written with `COPY`.
+//!
+//! Each accepted login with an address and port opens a row in `log_session`, and the first
+//! disconnect of that connection (same host, address and port, at or after the login) ends
+//! it, so a history page finds a session's end with one lookup.
 //!
 //! Lines a sender numbered (a stream and a sequence number) are claimed in `log_seq` in the
 //! same transaction as they are stored, so a batch that is sent again, even at the same time
@@ -11,7 +15,7 @@ use sqlx::types::ipnetwork::IpNetwork;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::event::EventRow;
-use super::partitions;
+use super::{copy, partitions};
 
 /// What storing a batch did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +47,7 @@ async fn try_store(db: &PgPool, rows: &[EventRow]) -> Result<Stored, sqlx::Error
         })
         .collect();
     insert_events(&mut tx, &keep).await?;
+    note_sessions(&mut tx, &keep).await?;
     note_hosts(&mut tx, &keep).await?;
     tx.commit().await?;
     Ok(Stored {
@@ -104,6 +109,7 @@ async fn claim_sequence_numbers<'r>(
         .collect())
 }
 
+/// Writes the rows with `COPY`, inside the batch's transaction.
 async fn insert_events(
     tx: &mut Transaction<'_, Postgres>,
     rows: &[&EventRow],
@@ -111,58 +117,89 @@ async fn insert_events(
     if rows.is_empty() {
         return Ok(());
     }
-    let col = |f: fn(&EventRow) -> Option<String>| rows.iter().map(|r| f(r)).collect::<Vec<_>>();
-    sqlx::query(
-        "insert into log_event (received_at, event_at, host_id, transport, claimed_hostname,
-            program, pid, kind, username, src_ip, src_port, method, key_type, key_fingerprint,
-            key_id, serial, ca_fingerprint, certificate_id, person, attribution, reason,
-            skew_secs, flags, raw)
-         select received_at, event_at, host_id, transport, claimed_hostname, program, pid, kind,
-            username, src_ip, src_port, method, key_type, key_fingerprint, key_id,
-            serial::numeric, ca_fingerprint, certificate_id, person, attribution, reason,
-            skew_secs, coalesce(string_to_array(nullif(flags, ''), ','), '{}'), raw
-         from unnest($1::timestamptz[], $2::timestamptz[], $3::bigint[], $4::text[], $5::text[],
-            $6::text[], $7::int[], $8::text[], $9::text[], $10::inet[], $11::int[], $12::text[],
-            $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bigint[],
-            $19::text[], $20::text[], $21::text[], $22::int[], $23::text[], $24::text[])
-         as t(received_at, event_at, host_id, transport, claimed_hostname, program, pid, kind,
-            username, src_ip, src_port, method, key_type, key_fingerprint, key_id, serial,
-            ca_fingerprint, certificate_id, person, attribution, reason, skew_secs, flags, raw)",
-    )
-    .bind(rows.iter().map(|r| r.received_at).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.event_at).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.host_id).collect::<Vec<_>>())
-    .bind(
-        rows.iter()
-            .map(|r| r.transport.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(col(|r| r.claimed_hostname.clone()))
-    .bind(col(|r| r.program.clone()))
-    .bind(rows.iter().map(|r| r.pid).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.kind).collect::<Vec<_>>())
-    .bind(col(|r| r.username.clone()))
-    .bind(
-        rows.iter()
-            .map(|r| r.src_ip.map(IpNetwork::from))
-            .collect::<Vec<_>>(),
-    )
-    .bind(rows.iter().map(|r| r.src_port).collect::<Vec<_>>())
-    .bind(col(|r| r.method.clone()))
-    .bind(col(|r| r.key_type.clone()))
-    .bind(col(|r| r.key_fingerprint.clone()))
-    .bind(col(|r| r.key_id.clone()))
-    .bind(col(|r| r.serial.map(|s| s.to_string())))
-    .bind(col(|r| r.ca_fingerprint.clone()))
-    .bind(rows.iter().map(|r| r.certificate_id).collect::<Vec<_>>())
-    .bind(col(|r| r.person.clone()))
-    .bind(rows.iter().map(|r| r.attribution).collect::<Vec<_>>())
-    .bind(col(|r| r.reason.clone()))
-    .bind(rows.iter().map(|r| r.skew_secs).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.flags.join(",")).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.raw.as_str()).collect::<Vec<_>>())
-    .execute(&mut **tx)
-    .await?;
+    let mut data = String::with_capacity(rows.len() * 256);
+    copy::encode(rows, &mut data);
+    let mut copy_in = tx.copy_in_raw(copy::STATEMENT).await?;
+    if let Err(error) = copy_in.send(data.into_bytes()).await {
+        // Ends the COPY so the connection can be used again; the transaction is rolled back.
+        let _ = copy_in.abort("batch not sent").await;
+        return Err(error);
+    }
+    copy_in.finish().await?;
+    Ok(())
+}
+
+/// Opens a session for each login in `rows`, then ends the open sessions their disconnects
+/// close; a login and its disconnect in one batch are both seen.
+async fn note_sessions(
+    tx: &mut Transaction<'_, Postgres>,
+    rows: &[&EventRow],
+) -> Result<(), sqlx::Error> {
+    let connection =
+        |row: &EventRow| Some((row.host_id, IpNetwork::from(row.src_ip?), row.src_port?));
+    let logins: Vec<_> = rows
+        .iter()
+        .filter(|row| row.kind == "accepted")
+        .filter_map(|row| Some((connection(row)?, row.event_at, row.received_at)))
+        .collect();
+    if !logins.is_empty() {
+        sqlx::query(
+            "insert into log_session (host_id, src_ip, src_port, login_at, received_at)
+             select * from unnest($1::bigint[], $2::inet[], $3::int[], $4::timestamptz[],
+                $5::timestamptz[])
+             on conflict do nothing",
+        )
+        .bind(
+            logins
+                .iter()
+                .map(|((h, _, _), _, _)| *h)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            logins
+                .iter()
+                .map(|((_, ip, _), _, _)| *ip)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            logins
+                .iter()
+                .map(|((_, _, p), _, _)| *p)
+                .collect::<Vec<_>>(),
+        )
+        .bind(logins.iter().map(|(_, at, _)| *at).collect::<Vec<_>>())
+        .bind(
+            logins
+                .iter()
+                .map(|(_, _, received)| *received)
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut **tx)
+        .await?;
+    }
+
+    let ends: Vec<_> = rows
+        .iter()
+        .filter(|row| matches!(row.kind, "disconnected" | "connection_closed"))
+        .filter_map(|row| Some((connection(row)?, row.event_at)))
+        .collect();
+    if !ends.is_empty() {
+        sqlx::query(
+            "update log_session s set ended_at = d.ended_at
+             from (select host_id, src_ip, src_port, min(ended_at) as ended_at
+                   from unnest($1::bigint[], $2::inet[], $3::int[], $4::timestamptz[])
+                     as t(host_id, src_ip, src_port, ended_at)
+                   group by host_id, src_ip, src_port) d
+             where s.host_id = d.host_id and s.src_ip = d.src_ip and s.src_port = d.src_port
+               and s.ended_at is null and s.login_at <= d.ended_at",
+        )
+        .bind(ends.iter().map(|((h, _, _), _)| *h).collect::<Vec<_>>())
+        .bind(ends.iter().map(|((_, ip, _), _)| *ip).collect::<Vec<_>>())
+        .bind(ends.iter().map(|((_, _, p), _)| *p).collect::<Vec<_>>())
+        .bind(ends.iter().map(|(_, at)| *at).collect::<Vec<_>>())
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }
 
