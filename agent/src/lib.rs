@@ -6,6 +6,7 @@
 //! - [`report`] stamps a snapshot with the agent's identity and sequence number ([`state`]).
 //! - [`push`] sends reports to the portal and spools them on disk while it cannot.
 //! - [`textfile`] writes the same numbers for node_exporter's textfile collector.
+//! - [`tail`] follows secure-log files and ships their lines, when asked to.
 //! - [`config`] is the command line, and [`run`] the loop that ties them together.
 
 pub mod collect;
@@ -14,4 +15,5 @@ pub mod push;
 pub mod report;
 pub mod run;
 pub mod state;
+pub mod tail;
 pub mod textfile;

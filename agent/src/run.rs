@@ -1,4 +1,5 @@
-//! The agent's loop: every interval, collect, stamp, write the textfile, spool and send.
+//! The agent's loop: every interval, collect, stamp, write the textfile, spool and send; and,
+//! beside it, one task per followed log file. A signal stops them all.
 
 use std::time::Duration;
 
@@ -11,7 +12,11 @@ use crate::config::Config;
 use crate::push::{PortalClient, PortalSettings, Pusher, Spool, SpoolLimits};
 use crate::report::{self, Stamp};
 use crate::state::AgentState;
+use crate::tail::{self, Limits, TailSettings};
 use crate::textfile;
+
+/// How long a stopping agent waits for its file tasks to write their last checkpoint.
+const TAIL_STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs until SIGTERM or Ctrl-C, or once with `--once`.
 pub async fn run(config: Config) -> anyhow::Result<()> {
@@ -19,13 +24,30 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         return once(&config).await;
     }
     let mut state = AgentState::open(&config.spool_dir)?;
-    let mut pusher = pusher(&config)?;
+    let client = portal_client(&config)?;
+    let mut pusher = match &client {
+        Some(client) => Some(pusher(&config, client.clone())?),
+        None => None,
+    };
     tracing::info!(
         agent_id = state.agent_id(),
         portal = config.portal.as_ref().map(|u| u.as_str()),
         interval_secs = config.interval_secs,
+        tail_logs = config.tail_log.len(),
         "agent started"
     );
+    let (stop_tails, tails_stop) = tokio::sync::watch::channel(false);
+    let tails: Vec<_> = match &client {
+        Some(client) => config
+            .tail_log
+            .iter()
+            .map(|path| {
+                let settings = tail_settings(&config, path, state.agent_id());
+                tail::spawn(settings, client.clone(), tails_stop.clone())
+            })
+            .collect(),
+        None => Vec::new(),
+    };
 
     let mut ticker = tokio::time::interval(Duration::from_secs(config.interval_secs));
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -48,6 +70,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
     }
     tracing::info!("agent stopping");
+    stop_tails.send_replace(true);
+    for task in tails {
+        if tokio::time::timeout(TAIL_STOP_TIMEOUT, task).await.is_err() {
+            tracing::warn!("a file task did not stop in time; its checkpoint stays where it was");
+        }
+    }
     Ok(())
 }
 
@@ -138,7 +166,7 @@ fn sources(config: &Config) -> Sources {
     }
 }
 
-fn pusher(config: &Config) -> anyhow::Result<Option<Pusher>> {
+fn portal_client(config: &Config) -> anyhow::Result<Option<PortalClient>> {
     let (Some(url), Some(token_file)) = (&config.portal, &config.token_file) else {
         return Ok(None);
     };
@@ -148,13 +176,32 @@ fn pusher(config: &Config) -> anyhow::Result<Option<Pusher>> {
         ca_file: config.ca_file.clone(),
         timeout: Duration::from_secs(config.timeout_secs),
     };
-    let client = PortalClient::new(&settings)?;
+    Ok(Some(PortalClient::new(&settings)?))
+}
+
+fn pusher(config: &Config, client: PortalClient) -> anyhow::Result<Pusher> {
     let limits = SpoolLimits {
         max_reports: config.spool_max_reports,
         max_bytes: config.spool_max_bytes,
     };
     let spool = Spool::open(&config.spool_dir.join("reports"), limits)?;
-    Ok(Some(Pusher::new(spool, client)))
+    Ok(Pusher::new(spool, client))
+}
+
+fn tail_settings(config: &Config, path: &std::path::Path, agent_id: &str) -> TailSettings {
+    TailSettings {
+        path: path.to_path_buf(),
+        spool_dir: config.spool_dir.clone(),
+        agent_id: agent_id.to_owned(),
+        start: config.tail_log_start,
+        limits: Limits {
+            batch_lines: config.tail_log_batch_lines as usize,
+            batch_bytes: config.tail_log_batch_bytes as usize,
+            max_line_bytes: config.tail_log_max_line_bytes as usize,
+        },
+        poll: Duration::from_millis(config.tail_log_poll_ms),
+        rotate_wait: Duration::from_secs(config.tail_log_rotate_wait_secs),
+    }
 }
 
 async fn shutdown_signal() {

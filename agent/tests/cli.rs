@@ -12,7 +12,8 @@ fn agent() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_opsportal-agent"));
     command
         .env_remove("OPSPORTAL_AGENT_PORTAL")
-        .env_remove("OPSPORTAL_AGENT_TEXTFILE");
+        .env_remove("OPSPORTAL_AGENT_TEXTFILE")
+        .env_remove("OPSPORTAL_AGENT_TAIL_LOG");
     command
 }
 
@@ -28,8 +29,63 @@ fn help_stands_alone() {
         "--textfile",
         "--once",
         "OPSPORTAL_AGENT_PORTAL",
+        "--tail-log <PATH>",
+        "OPSPORTAL_AGENT_TAIL_LOG",
+        "--tail-log-start",
+        "--tail-log-max-line-bytes",
     ] {
         assert!(text.contains(option), "{option} missing from --help");
+    }
+    assert!(
+        text.contains("/api/ingest/logs") && text.contains("checkpoint"),
+        "--help says where lines go and how the position is kept"
+    );
+}
+
+#[test]
+fn following_a_file_needs_a_portal_and_an_absolute_path() {
+    let refusals = [
+        (
+            vec![
+                "--tail-log",
+                "/var/log/auth.log",
+                "--textfile",
+                "/tmp/x.prom",
+            ],
+            "--portal",
+        ),
+        (
+            vec![
+                "--portal",
+                "http://127.0.0.1:1",
+                "--token-file",
+                "/t",
+                "--tail-log",
+                "auth.log",
+            ],
+            "absolute path",
+        ),
+        (
+            vec![
+                "--portal",
+                "http://127.0.0.1:1",
+                "--token-file",
+                "/t",
+                "--tail-log",
+                "/var/log/secure,/var/log/secure",
+            ],
+            "the same file twice",
+        ),
+        (
+            vec!["--once", "--tail-log", "/var/log/auth.log"],
+            "cannot be used with",
+        ),
+    ];
+    for (args, expected) in refusals {
+        let output = agent().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
 }
 

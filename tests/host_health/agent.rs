@@ -58,7 +58,7 @@ async fn a_listener_that_never_accepts_makes_its_host_critical_with_the_remedy()
                 && finding(row, "listen_overflows", |_| true).is_some()
         })
         .await;
-    agent.stop();
+    agent.stop().await;
     let full = finding(&row, "accept_queue_full", |s| s == local)
         .unwrap_or_else(|| panic!("no accept-queue finding for {local}: {row}"));
     assert_eq!(full["severity"], "critical");
@@ -124,7 +124,7 @@ async fn a_process_near_its_descriptor_limit_is_a_finding() {
             finding(row, "fd_near_limit", |s| s == subject).is_some()
         })
         .await;
-    agent.stop();
+    agent.stop().await;
     let found = finding(&row, "fd_near_limit", |s| s == subject)
         .unwrap_or_else(|| panic!("no descriptor finding for {subject}: {row}"));
     assert!(
@@ -177,7 +177,7 @@ async fn sshd_at_info_and_an_account_named_like_a_principal_are_findings() {
             finding(row, "log_level_low", |_| true).is_some()
         })
         .await;
-    agent.stop();
+    agent.stop().await;
     let _ = std::fs::remove_dir_all(&fixtures);
 
     let level = finding(&row, "log_level_low", |_| true).expect("log level finding");
@@ -227,7 +227,7 @@ async fn the_agent_spool_rides_out_a_portal_restart_without_gaps_or_copies() {
         )
         .await;
     assert!(stored >= 2, "reports after the restart arrive");
-    agent.stop();
+    agent.stop().await;
 
     let (total, distinct, low, high): (i64, i64, i64, i64) = sqlx::query_as(
         "select count(*), count(distinct seq), min(seq)::bigint, max(seq)::bigint

@@ -1,5 +1,6 @@
 //! The real `opsportal-agent` binary, run against a test portal, and hand-made reports.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -42,6 +43,10 @@ pub struct AgentOptions {
     /// sshd_config to read; a path that does not exist when `None`.
     pub sshd_config: Option<PathBuf>,
     pub passwd: Option<PathBuf>,
+    /// Log files to follow (`--tail-log`).
+    pub tail_logs: Vec<PathBuf>,
+    /// More options, e.g. `--tail-log-batch-lines 20`.
+    pub extra_args: Vec<String>,
 }
 
 impl Default for AgentOptions {
@@ -50,6 +55,8 @@ impl Default for AgentOptions {
             interval_secs: 1,
             sshd_config: None,
             passwd: None,
+            tail_logs: Vec::new(),
+            extra_args: Vec::new(),
         }
     }
 }
@@ -58,6 +65,7 @@ impl Default for AgentOptions {
 pub struct Agent {
     child: Option<Child>,
     pub dir: PathBuf,
+    args: Vec<OsString>,
 }
 
 impl Agent {
@@ -68,49 +76,105 @@ impl Agent {
         let token_file = dir.join("token");
         std::fs::write(&token_file, token).expect("token file");
         let missing = dir.join("absent");
+        let mut args: Vec<OsString> = vec![
+            "--portal".into(),
+            app.url("").into(),
+            "--token-file".into(),
+            token_file.into(),
+            "--spool-dir".into(),
+            dir.join("spool").into(),
+            "--interval-secs".into(),
+            options.interval_secs.to_string().into(),
+            "--timeout-secs".into(),
+            "5".into(),
+            "--sshd-config".into(),
+            options
+                .sshd_config
+                .unwrap_or_else(|| missing.clone())
+                .into(),
+            "--passwd".into(),
+            options.passwd.unwrap_or(missing).into(),
+        ];
+        for path in options.tail_logs {
+            args.extend(["--tail-log".into(), path.into()]);
+        }
+        args.extend(options.extra_args.into_iter().map(OsString::from));
+        let mut agent = Self {
+            child: None,
+            dir,
+            args,
+        };
+        agent.restart();
+        agent
+    }
+
+    /// Starts the agent again, with the same options and spool, after [`Agent::stop`] or
+    /// [`Agent::kill`].
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "the agent is still running");
         let child = Command::new(binary())
-            .arg("--portal")
-            .arg(app.url(""))
-            .arg("--token-file")
-            .arg(&token_file)
-            .arg("--spool-dir")
-            .arg(dir.join("spool"))
-            .arg("--interval-secs")
-            .arg(options.interval_secs.to_string())
-            .arg("--timeout-secs")
-            .arg("5")
-            .arg("--sshd-config")
-            .arg(options.sshd_config.unwrap_or_else(|| missing.clone()))
-            .arg("--passwd")
-            .arg(options.passwd.unwrap_or(missing))
+            .args(&self.args)
             .env("OPSPORTAL_AGENT_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("the agent starts");
-        Self {
-            child: Some(child),
-            dir,
-        }
+        self.child = Some(child);
     }
 
-    /// Stops the agent with SIGTERM, as systemd does, and waits for it.
-    pub fn stop(&mut self) {
+    /// Stops the agent with SIGTERM, as systemd does, and waits for it on a blocking thread,
+    /// so that a portal served by the test's runtime keeps answering meanwhile.
+    pub async fn stop(&mut self) {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if child.try_wait().ok().flatten().is_some() {
-                return;
+        tokio::task::spawn_blocking(move || {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if child.try_wait().ok().flatten().is_some() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
             }
-            std::thread::sleep(Duration::from_millis(50));
+            let _ = child.kill();
+            let _ = child.wait();
+        })
+        .await
+        .expect("stopping the agent");
+    }
+
+    /// Kills the agent with SIGKILL, as a crash or the OOM killer would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        let _ = child.kill();
-        let _ = child.wait();
+    }
+
+    /// The checkpoint file the agent keeps for the followed file `path`, once it has one.
+    pub fn checkpoint_file(&self, path: &Path) -> Option<PathBuf> {
+        let entries = std::fs::read_dir(self.dir.join("spool/tail")).ok()?;
+        entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|file| {
+                file.extension().is_some_and(|e| e == "json")
+                    && std::fs::read_to_string(file)
+                        .ok()
+                        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+                        .is_some_and(|c| c["path"] == path.to_string_lossy().as_ref())
+            })
+    }
+
+    /// That checkpoint as JSON; `Value::Null` before there is one.
+    pub fn checkpoint(&self, path: &Path) -> Value {
+        self.checkpoint_file(path)
+            .and_then(|file| std::fs::read_to_string(file).ok())
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or(Value::Null)
     }
 
     /// The agent's last sequence number and the numbers still in its spool.

@@ -2,9 +2,10 @@
 //!
 //! It listens on a Unix socket of its own (which the test's sshd sees as `/dev/log`) and
 //! forwards with exactly the configuration the README gives operators, the target filled in.
+//! It may also write the same lines to files, as a host's `/var/log/auth.log`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,12 @@ pub fn readme_snippet() -> String {
 impl Rsyslog {
     /// Starts rsyslogd forwarding authentication lines to `portal`.
     pub fn start(portal: SocketAddr) -> Self {
+        Self::start_writing(portal, &[])
+    }
+
+    /// Starts rsyslogd forwarding authentication lines to `portal` and writing them to each
+    /// file of `files` with its template, e.g. `RSYSLOG_TraditionalFileFormat`.
+    pub fn start_writing(portal: SocketAddr, files: &[(&Path, &str)]) -> Self {
         let dir = std::env::temp_dir()
             .join("opsportal-rsyslog")
             .join(uuid::Uuid::new_v4().simple().to_string());
@@ -49,6 +56,16 @@ impl Rsyslog {
             snippet.contains(&portal.port().to_string()),
             "snippet names the port"
         );
+        let writes: String = files
+            .iter()
+            .map(|(file, template)| {
+                format!(
+                    "if $syslogfacility-text == \"authpriv\" or $syslogfacility-text == \"auth\" \
+                     then {{\n  action(type=\"omfile\" file=\"{}\" template=\"{template}\")\n}}\n",
+                    file.display()
+                )
+            })
+            .collect();
         let config = dir.join("rsyslog.conf");
         std::fs::write(
             &config,
@@ -56,7 +73,7 @@ impl Rsyslog {
                 "global(workDirectory=\"{work}\")\n\
                  module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
                  input(type=\"imuxsock\" Socket=\"{socket}\" RateLimit.Interval=\"0\")\n\
-                 {snippet}",
+                 {snippet}{writes}",
                 work = dir.join("work").display(),
                 socket = socket.display(),
             ),

@@ -1,15 +1,19 @@
-//! The portal's ingest endpoint over HTTPS, and what its answers mean for a report.
+//! The portal's ingest endpoints over HTTPS, and what their answers mean for a report or a
+//! batch of log lines. One client, with one TLS setup, serves both.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use opsportal_shared::error::ErrorBody;
+use opsportal_shared::ingest::IngestAck;
 use reqwest::{StatusCode, header};
 
 use super::PushError;
 
 /// The path reports are posted to, below the portal's URL.
 pub const METRICS_PATH: &str = "/api/ingest/metrics";
+/// The path batches of log lines are posted to, below the portal's URL.
+pub const LOGS_PATH: &str = "/api/ingest/logs";
 
 /// How to reach the portal.
 #[derive(Debug, Clone)]
@@ -24,12 +28,12 @@ pub struct PortalSettings {
     pub timeout: Duration,
 }
 
-/// What became of one report.
+/// What became of one report or batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Stored (or already stored) by the portal.
     Stored,
-    /// The portal refused the report itself; sending it again cannot help.
+    /// The portal refused the request's content; sending it again as it is cannot help.
     Rejected { status: u16, code: Option<String> },
     /// The portal refused the host's token; the report is fine.
     Unauthorized { code: Option<String> },
@@ -46,7 +50,8 @@ pub enum Outcome {
 #[derive(Debug, Clone)]
 pub struct PortalClient {
     http: reqwest::Client,
-    endpoint: reqwest::Url,
+    metrics: reqwest::Url,
+    logs: reqwest::Url,
     token_file: PathBuf,
 }
 
@@ -75,40 +80,78 @@ impl PortalClient {
         let http = builder
             .build()
             .map_err(|e| PushError::Config(e.to_string()))?;
-        let endpoint = settings
-            .url
-            .join(METRICS_PATH)
-            .map_err(|e| PushError::Config(format!("portal URL: {e}")))?;
+        let endpoint = |path| {
+            settings
+                .url
+                .join(path)
+                .map_err(|e| PushError::Config(format!("portal URL: {e}")))
+        };
         Ok(Self {
             http,
-            endpoint,
+            metrics: endpoint(METRICS_PATH)?,
+            logs: endpoint(LOGS_PATH)?,
             token_file: settings.token_file.clone(),
         })
     }
 
     /// Posts one JSON report.
     pub async fn send(&self, body: Vec<u8>) -> Result<Outcome, PushError> {
+        let (outcome, _) = self.post(&self.metrics, "application/json", body).await?;
+        Ok(outcome)
+    }
+
+    /// Posts one NDJSON batch of log lines. A stored batch comes with the portal's count of
+    /// new and already stored lines; `None` when a 2xx answer does not hold that count (a
+    /// proxy answering for the portal, say), which says nothing about what was stored.
+    pub async fn send_logs(
+        &self,
+        body: Vec<u8>,
+    ) -> Result<(Outcome, Option<IngestAck>), PushError> {
+        let (outcome, answer) = self.post(&self.logs, "application/x-ndjson", body).await?;
+        let ack = match outcome {
+            Outcome::Stored => serde_json::from_slice(&answer).ok(),
+            _ => None,
+        };
+        Ok((outcome, ack))
+    }
+
+    /// Posts `body` with the host's token; the outcome, and the body of a 2xx answer.
+    async fn post(
+        &self,
+        endpoint: &reqwest::Url,
+        content_type: &'static str,
+        body: Vec<u8>,
+    ) -> Result<(Outcome, Vec<u8>), PushError> {
         let token = std::fs::read_to_string(&self.token_file)
             .map_err(|e| PushError::file(&self.token_file, e))?;
         let response = self
             .http
-            .post(self.endpoint.clone())
+            .post(endpoint.clone())
             .bearer_auth(token.trim())
-            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_TYPE, content_type)
             .body(body)
             .send()
             .await;
         let response = match response {
             Ok(response) => response,
             Err(e) => {
-                return Ok(Outcome::Unreachable {
-                    reason: error_chain(&e),
-                });
+                let reason = error_chain(&e);
+                return Ok((Outcome::Unreachable { reason }, Vec::new()));
             }
         };
         let status = response.status();
         if status.is_success() {
-            return Ok(Outcome::Stored);
+            return match response.bytes().await {
+                Ok(answer) => Ok((Outcome::Stored, answer.to_vec())),
+                // Cut off mid-answer: whether the portal stored it is unknown, so it is sent
+                // again, which numbered log lines and reports make harmless.
+                Err(e) => Ok((
+                    Outcome::Unreachable {
+                        reason: error_chain(&e),
+                    },
+                    Vec::new(),
+                )),
+            };
         }
         let retry_after = response
             .headers()
@@ -119,7 +162,7 @@ impl PortalClient {
             .await
             .ok()
             .map(|body| body.error);
-        Ok(match status {
+        let outcome = match status {
             StatusCode::BAD_REQUEST
             | StatusCode::PAYLOAD_TOO_LARGE
             | StatusCode::UNPROCESSABLE_ENTITY => Outcome::Rejected {
@@ -131,7 +174,8 @@ impl PortalClient {
                 after: retry_after,
                 status: status.as_u16(),
             },
-        })
+        };
+        Ok((outcome, Vec::new()))
     }
 }
 
@@ -163,7 +207,8 @@ fn parse_retry_after(value: &header::HeaderValue) -> Option<Duration> {
     Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
+/// An error with its causes, one after the other.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
