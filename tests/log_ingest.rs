@@ -7,7 +7,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::support::ingest::sample;
-use crate::support::keys::KeyPair;
 use crate::support::{AppOptions, Client, TestApp};
 
 const EVENTS: &str = "select count(*) from log_event";
@@ -389,10 +388,7 @@ async fn logins_are_attributed_by_serial_and_ca_and_the_odd_ones_flagged() {
     let (_, _, token) = host_with_token(&app, "web05", "127.0.0.6").await;
     let alice = app.client();
     alice.sign_in_as("alice").await;
-    let key = KeyPair::ed25519();
-    let issued = alice.issue(&key.public, Some(&["root"]), None).await;
-    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
-    let issued = issued.body;
+    let (_, issued) = alice.root_certificate().await;
     let fingerprint = issued["key_fingerprint"].as_str().unwrap();
     let unknown_serial = json!({
         "key_id": "vault-ldap-grace-00ff",

@@ -65,11 +65,9 @@ async fn a_certificate_login_forwarded_by_rsyslog_shows_in_the_persons_history()
 
     let alice = app.client();
     alice.sign_in_as("alice").await;
-    let key = KeyPair::ed25519();
-    let issued = alice.issue(&key.public, Some(&["root"]), None).await;
-    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
-    let cert = key.save_certificate(issued.body["certificate"].as_str().unwrap());
-    let serial = issued.body["serial"].as_str().unwrap().to_owned();
+    let (key, issued) = alice.root_certificate().await;
+    let cert = key.save_certificate(issued["certificate"].as_str().unwrap());
+    let serial = issued["serial"].as_str().unwrap().to_owned();
 
     let login = sshd.login(&key.private_key, &cert);
     assert!(

@@ -11,7 +11,6 @@ use serde_json::Value;
 
 use super::{LogDir, WAIT, follow, portal_with_host, stamp, token_host, wait_for_events};
 use crate::browser_history::certificate_words;
-use crate::support::keys::KeyPair;
 use crate::support::rsyslog::Rsyslog;
 use crate::support::sshd::{Sshd, SshdSetup};
 use crate::support::{AppOptions, Client, TestApp};
@@ -45,10 +44,7 @@ async fn a_certificate_login_written_to_the_file_is_a_login_of_its_person() {
     let (app, _admin, host, token) = portal_with_host().await;
     let alice = app.client();
     alice.sign_in_as("alice").await;
-    let key = KeyPair::ed25519();
-    let issued = alice.issue(&key.public, Some(&["root"]), None).await;
-    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
-    let issued = issued.body;
+    let (_, issued) = alice.root_certificate().await;
 
     let accepted = format!(
         "Accepted publickey for root from 10.20.0.7 port 40001 ssh2: {}",
@@ -172,11 +168,9 @@ async fn a_real_sshd_login_read_from_rsyslogs_files_is_stored_as_over_syslog() {
 
     let alice = app.client();
     alice.sign_in_as("alice").await;
-    let key = KeyPair::ed25519();
-    let issued = alice.issue(&key.public, Some(&["root"]), None).await;
-    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
-    let cert = key.save_certificate(issued.body["certificate"].as_str().unwrap());
-    let serial = issued.body["serial"].as_str().unwrap().to_owned();
+    let (key, issued) = alice.root_certificate().await;
+    let cert = key.save_certificate(issued["certificate"].as_str().unwrap());
+    let serial = issued["serial"].as_str().unwrap().to_owned();
     let login = sshd.login(&key.private_key, &cert);
     assert!(
         login.status.success(),

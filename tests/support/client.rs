@@ -3,6 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use super::keys::KeyPair;
 use super::stack;
 
 /// An HTTP client bound to one portal.
@@ -88,6 +89,15 @@ impl Client {
                 .expect("DELETE"),
         )
         .await
+    }
+
+    /// A root certificate for a new Ed25519 key, which must be issued; the client is signed
+    /// in already. Returns the key pair and the issued certificate's body.
+    pub async fn root_certificate(&self) -> (KeyPair, Value) {
+        let key = KeyPair::ed25519();
+        let issued = self.issue(&key.public, Some(&["root"]), None).await;
+        assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
+        (key, issued.body)
     }
 
     /// Asks for a certificate of `public_key`.
