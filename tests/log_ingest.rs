@@ -137,7 +137,7 @@ async fn text_with_tabs_backslashes_newlines_and_nul_is_stored_as_sent() {
 }
 
 #[tokio::test]
-async fn a_login_ends_at_its_connections_first_disconnect_in_any_later_batch() {
+async fn a_login_counts_its_connections_failures_and_ends_at_its_first_disconnect() {
     let app = TestApp::start().await;
     let (_, host, token) = host_with_token(&app, "web07", "127.0.0.8").await;
     let start = chrono::Utc::now() - chrono::TimeDelta::minutes(30);
@@ -149,8 +149,19 @@ async fn a_login_ends_at_its_connections_first_disconnect_in_any_later_batch() {
         )
     };
     let disconnect = |port: u16| format!("Disconnected from user root 10.30.0.1 port {port}");
+    let failure = |port: u16| {
+        format!("Failed publickey for root from 10.30.0.1 port {port} ssh2: ED25519 SHA256:bad")
+    };
 
+    // Failed attempts before the login: one too long before to count, one in an earlier
+    // batch, one in the login's own.
+    let earlier = [line(-700, failure(41000)), line(-5, failure(41000))];
+    assert_eq!(
+        app.push_logs(Some(&token), &earlier).await.body,
+        json!({ "accepted": 2, "duplicates": 0 })
+    );
     let first = [
+        line(-1, failure(41000)),
         line(0, login(41000)),
         line(0, login(41001)),
         // Login and disconnect in one batch.
@@ -159,7 +170,7 @@ async fn a_login_ends_at_its_connections_first_disconnect_in_any_later_batch() {
     ];
     assert_eq!(
         app.push_logs(Some(&token), &first).await.body,
-        json!({ "accepted": 4, "duplicates": 0 })
+        json!({ "accepted": 5, "duplicates": 0 })
     );
     let second = [
         // Another connection's end, and a disconnect nobody logged in for.
@@ -179,15 +190,26 @@ async fn a_login_ends_at_its_connections_first_disconnect_in_any_later_batch() {
         .get("/api/audit/events?host=web07&kind=accepted")
         .await;
     assert_eq!(logins.status, StatusCode::OK, "{}", logins.body);
-    let durations: std::collections::BTreeMap<i64, Value> = logins.body["events"]
+    let sessions: std::collections::BTreeMap<i64, (Value, Value)> = logins.body["events"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["src_port"].as_i64().unwrap(), e["duration_secs"].clone()))
+        .map(|e| {
+            let port = e["src_port"].as_i64().unwrap();
+            (
+                port,
+                (e["duration_secs"].clone(), e["failures_before"].clone()),
+            )
+        })
         .collect();
     assert_eq!(
-        durations,
-        [(41000, json!(65)), (41001, Value::Null), (41003, json!(5))].into()
+        sessions,
+        [
+            (41000, (json!(65), json!(2))),
+            (41001, (Value::Null, json!(0))),
+            (41003, (json!(5), json!(0))),
+        ]
+        .into()
     );
     let sessions: Vec<(i32, bool)> = sqlx::query_as(
         "select src_port, ended_at is not null from log_session where host_id = $1

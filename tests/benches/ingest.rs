@@ -398,9 +398,15 @@ async fn fill(db: &PgPool) -> anyhow::Result<()> {
     }
     // Ingest opens a session for every login; so does the fill, for the ones it made.
     sqlx::query(
-        "insert into log_session (host_id, src_ip, src_port, login_at, received_at)
-         select host_id, src_ip, src_port, event_at, received_at from log_event
-         where kind = 'accepted'
+        "insert into log_session
+            (host_id, src_ip, src_port, login_at, received_at, failures_before)
+         select e.host_id, e.src_ip, e.src_port, e.event_at, e.received_at,
+            (select count(*) from log_event f
+              where f.host_id = e.host_id and f.src_port = e.src_port and f.src_ip = e.src_ip
+                and f.kind = 'failed' and f.event_at <= e.event_at
+                and f.event_at > e.event_at - interval '10 minutes')
+         from log_event e
+         where e.kind = 'accepted'
          on conflict do nothing",
     )
     .execute(db)

@@ -2,8 +2,8 @@
 //!
 //! Pages are cut on (event time, id), newest first, so a page costs the same however deep it
 //! is. A time range also bounds the receive time, which the table is partitioned by, to a
-//! day either side. A login's end is read from `log_session`, which ingest keeps, and its
-//! failed attempts are looked for among lines of its connection received just before it.
+//! day either side. A login's end and the attempts its connection failed before it are read
+//! from `log_session`, which ingest keeps.
 //! Free text (`q`) is a case-insensitive substring of the raw line; it has no index of its own
 //! and is meant to narrow a search the other filters and a time range already bound.
 
@@ -18,9 +18,6 @@ pub const FLAGGED: &[&str] = &["inferred", "suspicious", "unattributed", "non_ca
 /// How far a line's arrival may be from its own time and still be found by a time-range
 /// search.
 const RECEIVE_SLACK: chrono::TimeDelta = chrono::TimeDelta::days(1);
-
-/// How far back a login's failed attempts on the same connection are looked for.
-const FAILURES_WINDOW: &str = "10 minutes";
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct EventRow {
@@ -97,26 +94,12 @@ pub async fn search(db: &PgPool, filter: &EventFilter) -> Result<Vec<EventRow>, 
             e.key_id, e.serial::text as serial, e.ca_fingerprint, e.certificate_id, e.person,
             e.attribution, e.reason, e.skew_secs, e.flags, e.raw,
             c.valid_before as cert_valid_before, c.principals as cert_principals,
-            c.revoked_at as cert_revoked_at, conn.ended_at, conn.failures_before
+            c.revoked_at as cert_revoked_at, s.ended_at, s.failures_before
          from page e
          join ingest_host h on h.host_id = e.host_id
          left join certificate c on c.certificate_id = e.certificate_id
-         left join lateral (
-            select
-              (select s.ended_at from log_session s
-                where s.host_id = e.host_id and s.src_ip = e.src_ip and s.src_port = e.src_port
-                  and s.login_at = e.event_at) as ended_at,
-              (select count(*) from log_event f
-                where f.host_id = e.host_id and f.src_port = e.src_port and f.src_ip = e.src_ip
-                  and f.kind = 'failed' and f.event_at <= e.event_at
-                  and f.received_at > e.received_at - interval '11 minutes'
-                  and f.received_at <= e.received_at + interval '1 minute'
-                  and f.event_at > e.event_at - interval '",
-    );
-    query.push(FAILURES_WINDOW);
-    query.push(
-        "') as failures_before
-         ) conn on e.kind = 'accepted' and e.src_port is not null
+         left join log_session s on e.kind = 'accepted' and s.host_id = e.host_id
+            and s.src_ip = e.src_ip and s.src_port = e.src_port and s.login_at = e.event_at
          order by e.event_at desc, e.event_id desc",
     );
     query.build_query_as().fetch_all(db).await

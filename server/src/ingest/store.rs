@@ -1,8 +1,9 @@
 //! Writing received lines: one transaction per batch, the events written with `COPY`.
 //!
-//! Each accepted login with an address and port opens a row in `log_session`, and the first
-//! disconnect of that connection (same host, address and port, at or after the login) ends
-//! it, so a history page finds a session's end with one lookup.
+//! Each accepted login with an address and port opens a row in `log_session`, with the
+//! attempts its connection (same host, address and port) failed in the ten minutes before it,
+//! and the connection's first disconnect at or after the login ends it, so a history page
+//! reads both with one lookup.
 //!
 //! Lines a sender numbered (a stream and a sequence number) are claimed in `log_seq` in the
 //! same transaction as they are stored, so a batch that is sent again, even at the same time
@@ -143,10 +144,20 @@ async fn note_sessions(
         .filter_map(|row| Some((connection(row)?, row.event_at, row.received_at)))
         .collect();
     if !logins.is_empty() {
+        // The connection's failures reached the portal before its login, in this batch or
+        // an earlier one, so they are counted now, once, rather than at every search.
         sqlx::query(
-            "insert into log_session (host_id, src_ip, src_port, login_at, received_at)
-             select * from unnest($1::bigint[], $2::inet[], $3::int[], $4::timestamptz[],
-                $5::timestamptz[])
+            "insert into log_session
+                (host_id, src_ip, src_port, login_at, received_at, failures_before)
+             select t.*, (select count(*) from log_event f
+                  where f.host_id = t.host_id and f.src_port = t.src_port
+                    and f.src_ip = t.src_ip and f.kind = 'failed'
+                    and f.event_at <= t.login_at
+                    and f.event_at > t.login_at - interval '10 minutes'
+                    and f.received_at > t.received_at - interval '11 minutes'
+                    and f.received_at <= t.received_at + interval '1 minute')
+             from unnest($1::bigint[], $2::inet[], $3::int[], $4::timestamptz[],
+                $5::timestamptz[]) as t(host_id, src_ip, src_port, login_at, received_at)
              on conflict do nothing",
         )
         .bind(
