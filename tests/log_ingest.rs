@@ -142,7 +142,13 @@ async fn a_login_counts_its_connections_failures_and_ends_at_its_first_disconnec
     let (_, host, token) = host_with_token(&app, "web07", "127.0.0.8").await;
     let start = chrono::Utc::now() - chrono::TimeDelta::minutes(30);
     let at = |secs: i64| (start + chrono::TimeDelta::seconds(secs)).to_rfc3339();
-    let line = |secs: i64, message: String| json!({ "message": message, "program": "sshd", "pid": 4300, "timestamp": at(secs) });
+    // Each connection has an sshd process of its own, numbered here by its port.
+    let line = |secs: i64, message: String| {
+        let port: u32 = message.split(" port ").nth(1).unwrap()[..5]
+            .parse()
+            .unwrap();
+        json!({ "message": message, "program": "sshd", "pid": port, "timestamp": at(secs) })
+    };
     let login = |port: u16| {
         format!(
             "Accepted publickey for root from 10.30.0.1 port {port} ssh2: ED25519 SHA256:k{port}"

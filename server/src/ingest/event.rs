@@ -57,6 +57,9 @@ pub struct EventRow {
     pub raw: String,
     /// The sender's stream and sequence number, when it numbers its lines.
     pub seq: Option<(String, u64)>,
+    /// For a login: the attempts its connection failed before it, as the correlator counted
+    /// them. Kept in the login's session, not in `log_event`.
+    pub failures_before: Option<i64>,
 }
 
 /// Where a line came from, and what happened to it on the way.
@@ -126,6 +129,7 @@ impl EventRow {
             flags,
             raw,
             seq: None,
+            failures_before: None,
         };
         if is_sshd(syslog.app_name.as_deref()) {
             row.read_sshd(sshd::parse(&syslog.message));

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod partitions;
 pub mod queue;
 pub mod registry;
+pub mod sessions;
 pub mod store;
 pub mod tcp;
 pub mod tls;

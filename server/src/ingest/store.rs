@@ -1,9 +1,5 @@
-//! Writing received lines: one transaction per batch, the events written with `COPY`.
-//!
-//! Each accepted login with an address and port opens a row in `log_session`, with the
-//! attempts its connection (same host, address and port) failed in the ten minutes before it,
-//! and the connection's first disconnect at or after the login ends it, so a history page
-//! reads both with one lookup.
+//! Writing received lines: one transaction per batch, the events written with `COPY`, and
+//! the sessions they open and end ([`sessions`](super::sessions)).
 //!
 //! Lines a sender numbered (a stream and a sequence number) are claimed in `log_seq` in the
 //! same transaction as they are stored, so a batch that is sent again, even at the same time
@@ -12,11 +8,10 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use sqlx::types::ipnetwork::IpNetwork;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::event::EventRow;
-use super::{copy, partitions};
+use super::{copy, partitions, sessions};
 
 /// What storing a batch did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +43,7 @@ async fn try_store(db: &PgPool, rows: &[EventRow]) -> Result<Stored, sqlx::Error
         })
         .collect();
     insert_events(&mut tx, &keep).await?;
-    note_sessions(&mut tx, &keep).await?;
+    sessions::note(&mut tx, &keep).await?;
     note_hosts(&mut tx, &keep).await?;
     tx.commit().await?;
     Ok(Stored {
@@ -127,90 +122,6 @@ async fn insert_events(
         return Err(error);
     }
     copy_in.finish().await?;
-    Ok(())
-}
-
-/// Opens a session for each login in `rows`, then ends the open sessions their disconnects
-/// close; a login and its disconnect in one batch are both seen.
-async fn note_sessions(
-    tx: &mut Transaction<'_, Postgres>,
-    rows: &[&EventRow],
-) -> Result<(), sqlx::Error> {
-    let connection =
-        |row: &EventRow| Some((row.host_id, IpNetwork::from(row.src_ip?), row.src_port?));
-    let logins: Vec<_> = rows
-        .iter()
-        .filter(|row| row.kind == "accepted")
-        .filter_map(|row| Some((connection(row)?, row.event_at, row.received_at)))
-        .collect();
-    if !logins.is_empty() {
-        // The connection's failures reached the portal before its login, in this batch or
-        // an earlier one, so they are counted now, once, rather than at every search.
-        sqlx::query(
-            "insert into log_session
-                (host_id, src_ip, src_port, login_at, received_at, failures_before)
-             select t.*, (select count(*) from log_event f
-                  where f.host_id = t.host_id and f.src_port = t.src_port
-                    and f.src_ip = t.src_ip and f.kind = 'failed'
-                    and f.event_at <= t.login_at
-                    and f.event_at > t.login_at - interval '10 minutes'
-                    and f.received_at > t.received_at - interval '11 minutes'
-                    and f.received_at <= t.received_at + interval '1 minute')
-             from unnest($1::bigint[], $2::inet[], $3::int[], $4::timestamptz[],
-                $5::timestamptz[]) as t(host_id, src_ip, src_port, login_at, received_at)
-             on conflict do nothing",
-        )
-        .bind(
-            logins
-                .iter()
-                .map(|((h, _, _), _, _)| *h)
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            logins
-                .iter()
-                .map(|((_, ip, _), _, _)| *ip)
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            logins
-                .iter()
-                .map(|((_, _, p), _, _)| *p)
-                .collect::<Vec<_>>(),
-        )
-        .bind(logins.iter().map(|(_, at, _)| *at).collect::<Vec<_>>())
-        .bind(
-            logins
-                .iter()
-                .map(|(_, _, received)| *received)
-                .collect::<Vec<_>>(),
-        )
-        .execute(&mut **tx)
-        .await?;
-    }
-
-    let ends: Vec<_> = rows
-        .iter()
-        .filter(|row| matches!(row.kind, "disconnected" | "connection_closed"))
-        .filter_map(|row| Some((connection(row)?, row.event_at)))
-        .collect();
-    if !ends.is_empty() {
-        sqlx::query(
-            "update log_session s set ended_at = d.ended_at
-             from (select host_id, src_ip, src_port, min(ended_at) as ended_at
-                   from unnest($1::bigint[], $2::inet[], $3::int[], $4::timestamptz[])
-                     as t(host_id, src_ip, src_port, ended_at)
-                   group by host_id, src_ip, src_port) d
-             where s.host_id = d.host_id and s.src_ip = d.src_ip and s.src_port = d.src_port
-               and s.ended_at is null and s.login_at <= d.ended_at",
-        )
-        .bind(ends.iter().map(|((h, _, _), _)| *h).collect::<Vec<_>>())
-        .bind(ends.iter().map(|((_, ip, _), _)| *ip).collect::<Vec<_>>())
-        .bind(ends.iter().map(|((_, _, p), _)| *p).collect::<Vec<_>>())
-        .bind(ends.iter().map(|(_, at)| *at).collect::<Vec<_>>())
-        .execute(&mut **tx)
-        .await?;
-    }
     Ok(())
 }
 
