@@ -11,6 +11,7 @@ mod host_health;
 mod http_surface;
 mod ingest_faults;
 mod log_ingest;
+mod log_stored;
 mod log_tail;
 mod revocation;
 mod sessions;

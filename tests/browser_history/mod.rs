@@ -33,11 +33,7 @@ pub(crate) fn certificate_words(issued: &Value) -> String {
 
 /// Registers `name` and returns a token for it.
 async fn host_token(app: &TestApp, name: &str, address: &str) -> String {
-    let admin = app.client();
-    admin.sign_in_as("bob").await;
-    let host = app.add_host(&admin, name, &[address]).await;
-    let token = app.host_token(&admin, host, false).await;
-    token["token"].as_str().expect("token").to_owned()
+    app.host_with_token(name, address).await.2
 }
 
 async fn push(app: &TestApp, token: &str, lines: &[Value]) {

@@ -31,11 +31,7 @@ async fn portal_with_host() -> (TestApp, Client, i64, String) {
 /// Registers `name` without addresses and gives it a token.
 async fn token_host(app: &TestApp, admin: &Client, name: &str) -> (i64, String) {
     let host = app.add_host(admin, name, &[]).await;
-    let token = app.host_token(admin, host, false).await["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
-    (host, token)
+    (host, app.host_secret(admin, host).await)
 }
 
 /// A folder of log files of one test, removed on drop.

@@ -8,6 +8,22 @@ use serde_json::{Value, json};
 use super::{Answer, Client, TestApp};
 
 impl TestApp {
+    /// Registers `name` at `address` as the admin bob, with a token; returns bob's client,
+    /// the host id and the token's secret.
+    pub async fn host_with_token(&self, name: &str, address: &str) -> (Client, i64, String) {
+        let admin = self.client();
+        admin.sign_in_as("bob").await;
+        let host = self.add_host(&admin, name, &[address]).await;
+        let secret = self.host_secret(&admin, host).await;
+        (admin, host, secret)
+    }
+
+    /// A new token for `host_id`, beside its others; returns only its secret.
+    pub async fn host_secret(&self, admin: &Client, host_id: i64) -> String {
+        let token = self.host_token(admin, host_id, false).await;
+        token["token"].as_str().expect("token").to_owned()
+    }
+
     /// Registers `name` as sending from `addresses`, as an admin does; returns the host id.
     pub async fn add_host(&self, admin: &Client, name: &str, addresses: &[&str]) -> i64 {
         let answer = admin
@@ -103,4 +119,24 @@ pub fn sample(metrics: &str, series: &str) -> u64 {
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// One line as a shipper posts it: sshd's text, pid 4242, stamped now; with `stream`, numbered.
+pub fn sshd_line(stream: Option<(&str, u64)>, message: &str) -> Value {
+    let mut line = json!({
+        "message": message,
+        "program": "sshd",
+        "pid": 4242,
+        "timestamp": chrono::Utc::now().to_rfc3339(),
+    });
+    if let Some((stream, seq)) = stream {
+        line["stream"] = json!(stream);
+        line["seq"] = json!(seq);
+    }
+    line
+}
+
+/// sshd's line for a connection closed before authentication.
+pub fn closed(port: u16) -> String {
+    format!("Connection closed by 10.0.0.9 port {port} [preauth]")
 }
