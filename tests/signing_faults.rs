@@ -110,6 +110,12 @@ async fn a_certificate_that_cannot_be_recorded_is_not_handed_out_and_leaves_a_tr
         "{}",
         answer.body
     );
+    // The success audit row is written with the record, so it fell with it; the refusal is
+    // audited on its own.
+    let audit = app.audit("certificate_issue").await;
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0].outcome, "failure");
+    assert_eq!(audit[0].actor.as_deref(), Some("alice"));
 
     // The intent row is the trace an admin sees: signed perhaps, never recorded.
     let bob = app.client();

@@ -6,8 +6,10 @@
 
 use std::net::IpAddr;
 
-use sqlx::PgExecutor;
+use sqlx::postgres::PgArguments;
+use sqlx::query::{Query, QueryAs};
 use sqlx::types::ipnetwork::IpNetwork;
+use sqlx::{PgExecutor, Postgres};
 use uuid::Uuid;
 
 use crate::http::request_id;
@@ -65,27 +67,42 @@ impl<'a> AuditEvent<'a> {
 
 /// Writes one audit row, tagged with the current request id.
 pub async fn record(db: impl PgExecutor<'_>, event: &AuditEvent<'_>) -> Result<(), sqlx::Error> {
+    let statement = format!("{INSERT} values ({})", placeholders(1));
+    bind(sqlx::query(&statement), event).execute(db).await?;
+    log(event);
+    Ok(())
+}
+
+/// The audit insert without its values, for a statement that writes the row together with
+/// the change it records (`insert ... select` from a data-modifying `with` part), so that
+/// both commit or neither does, in one round trip.
+pub const INSERT: &str = "insert into audit_event (event, outcome, actor, subject, reason, \
+    source_addr, user_agent, throttled, request_id, detail)";
+
+/// The row's ten values as `$first, ..., $first+9`, bound by [`bind`] in that order.
+pub fn placeholders(first: usize) -> String {
+    let list: Vec<String> = (first..first + 10).map(|n| format!("${n}")).collect();
+    list.join(", ")
+}
+
+/// Binds the row's values, in the order [`placeholders`] numbers them.
+pub fn bind<'q, Q: Bind<'q>>(query: Q, event: &'q AuditEvent<'q>) -> Q {
     let request_id = request_id::current().and_then(|id| Uuid::parse_str(&id).ok());
-    sqlx::query(
-        r#"
-        insert into audit_event
-            (event, outcome, actor, subject, reason, source_addr, user_agent, throttled,
-             request_id, detail)
-        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-        "#,
-    )
-    .bind(event.event)
-    .bind(event.outcome.as_str())
-    .bind(event.actor)
-    .bind(event.subject)
-    .bind(event.reason)
-    .bind(event.source_addr.map(IpNetwork::from))
-    .bind(event.user_agent.map(truncate_user_agent))
-    .bind(event.throttled)
-    .bind(request_id)
-    .bind(&event.detail)
-    .execute(db)
-    .await?;
+    query
+        .bind_one(Some(event.event))
+        .bind_one(Some(event.outcome.as_str()))
+        .bind_one(event.actor)
+        .bind_one(event.subject)
+        .bind_one(event.reason)
+        .bind_one(event.source_addr.map(IpNetwork::from))
+        .bind_one(event.user_agent.map(truncate_user_agent))
+        .bind_one(event.throttled)
+        .bind_one(request_id)
+        .bind_one(event.detail.clone())
+}
+
+/// Logs an audit row once it is written.
+pub fn log(event: &AuditEvent<'_>) {
     tracing::info!(
         event = event.event,
         outcome = event.outcome.as_str(),
@@ -93,7 +110,31 @@ pub async fn record(db: impl PgExecutor<'_>, event: &AuditEvent<'_>) -> Result<(
         reason = event.reason,
         "audit"
     );
-    Ok(())
+}
+
+/// What [`bind`] needs of a query: `sqlx::query` and `sqlx::query_as` alike.
+pub trait Bind<'q>: Sized {
+    fn bind_one<T>(self, value: T) -> Self
+    where
+        T: 'q + sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres>;
+}
+
+impl<'q> Bind<'q> for Query<'q, Postgres, PgArguments> {
+    fn bind_one<T>(self, value: T) -> Self
+    where
+        T: 'q + sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres>,
+    {
+        self.bind(value)
+    }
+}
+
+impl<'q, O> Bind<'q> for QueryAs<'q, Postgres, O, PgArguments> {
+    fn bind_one<T>(self, value: T) -> Self
+    where
+        T: 'q + sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres>,
+    {
+        self.bind(value)
+    }
 }
 
 /// User agents are client-controlled; keep a bounded prefix.

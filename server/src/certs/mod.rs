@@ -160,23 +160,16 @@ async fn issue_and_record(
         valid_before: timestamp(cert.valid_before())?,
         certificate: &signed,
     };
-    // Recorded and audited in one commit; only then is the certificate handed out.
-    let recorded = async {
-        let mut tx = db.begin().await?;
-        let row = store::complete(&mut tx, id, &record).await?;
-        let mut audit = audit_event(user, client, Outcome::Success);
-        audit.detail = json!({
-            "certificate_id": id,
-            "serial": cert.serial().to_string(),
-            "key_id": cert.key_id(),
-            "principals": decision.principals,
-            "key_fingerprint": key.fingerprint,
-        });
-        audit::record(&mut *tx, &audit).await?;
-        tx.commit().await?;
-        Ok::<_, sqlx::Error>(row)
-    }
-    .await;
+    // Recorded and audited in one statement; only then is the certificate handed out.
+    let mut audit = audit_event(user, client, Outcome::Success);
+    audit.detail = json!({
+        "certificate_id": id,
+        "serial": cert.serial().to_string(),
+        "key_id": cert.key_id(),
+        "principals": decision.principals,
+        "key_fingerprint": key.fingerprint,
+    });
+    let recorded = store::complete(db, id, &record, &audit).await;
     let row = match recorded {
         Ok(row) => row,
         Err(failure) => {

@@ -6,9 +6,11 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
+use sqlx::PgPool;
 use sqlx::types::ipnetwork::IpNetwork;
-use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
+
+use crate::audit::{self, AuditEvent};
 
 /// A row about to be written before the signer is called.
 pub struct Intent<'a> {
@@ -177,30 +179,39 @@ pub async fn fail(db: &PgPool, id: i64, state: &str, failure: &str) -> Result<()
     .map(drop)
 }
 
-/// Records the verified certificate on its intent row, inside the caller's transaction;
-/// returns the completed row.
+/// Records the verified certificate on its intent row and writes `audit` with it, in one
+/// statement: the record and its audit row commit together or not at all. Returns the
+/// completed row; `RowNotFound` if the intent was no longer waiting for its certificate.
 pub async fn complete(
-    tx: &mut PgConnection,
+    db: &PgPool,
     id: i64,
     issued: &Issued<'_>,
+    audit: &AuditEvent<'_>,
 ) -> Result<Row, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "update certificate set state = 'issued', serial = $2::numeric, key_id = $3,
-             ca_fingerprint = $4, ca_public_key = $5, valid_after = $6, valid_before = $7,
-             certificate = $8, issued_at = now()
-         where certificate_id = $1 and state = 'signing'
-         returning {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(issued.serial.to_string())
-    .bind(issued.key_id)
-    .bind(issued.ca_fingerprint)
-    .bind(issued.ca_public_key)
-    .bind(issued.valid_after)
-    .bind(issued.valid_before)
-    .bind(issued.certificate)
-    .fetch_one(tx)
-    .await
+    let statement = format!(
+        "with done as (
+           update certificate set state = 'issued', serial = $2::numeric, key_id = $3,
+               ca_fingerprint = $4, ca_public_key = $5, valid_after = $6, valid_before = $7,
+               certificate = $8, issued_at = now()
+           where certificate_id = $1 and state = 'signing'
+           returning {COLUMNS}),
+         audited as ({} select {} from done)
+         select * from done",
+        audit::INSERT,
+        audit::placeholders(9)
+    );
+    let query = sqlx::query_as(&statement)
+        .bind(id)
+        .bind(issued.serial.to_string())
+        .bind(issued.key_id)
+        .bind(issued.ca_fingerprint)
+        .bind(issued.ca_public_key)
+        .bind(issued.valid_after)
+        .bind(issued.valid_before)
+        .bind(issued.certificate);
+    let row = audit::bind(query, audit).fetch_one(db).await?;
+    audit::log(audit);
+    Ok(row)
 }
 
 pub async fn get(db: &PgPool, id: i64) -> Result<Option<Row>, sqlx::Error> {
