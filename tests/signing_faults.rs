@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::support::keys::KeyPair;
-use crate::support::{AppOptions, SignerChoice, TestApp, VaultOptions, psql};
+use crate::support::{AppOptions, SignerChoice, TestApp, VaultOptions, psql, stack};
 
 async fn app_with(signer: SignerChoice) -> TestApp {
     TestApp::with(AppOptions {
@@ -127,6 +127,28 @@ async fn a_certificate_that_cannot_be_recorded_is_not_handed_out_and_leaves_a_tr
     assert_eq!(rows[0]["username"], "alice");
     assert_eq!(rows[0]["state"], "unfinished");
     assert_eq!(rows[0]["serial"], Value::Null);
+}
+
+/// Intent rows go over connections whose commits do not wait for the log flush; the record,
+/// whose flush carries the intent with it, over connections whose commits do.
+#[tokio::test]
+async fn intents_do_not_wait_for_the_log_flush_and_records_do() {
+    let database = opsportal::config::DatabaseConfig {
+        url: stack().database_url.clone(),
+        password_file: None,
+        max_connections: 4,
+        acquire_timeout_secs: 5,
+    };
+    let setting = |pool: sqlx::PgPool| async move {
+        sqlx::query_scalar::<_, String>("show synchronous_commit")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let intents = opsportal::db::unflushed_pool(&database).unwrap();
+    assert_eq!(setting(intents).await, "off");
+    let records = opsportal::db::pool(&database).unwrap();
+    assert_eq!(setting(records).await, "on");
 }
 
 #[tokio::test]

@@ -17,6 +17,8 @@ use crate::signin::SignInLocks;
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: PgPool,
+    /// The same database, for certificate intent rows; see [`crate::db::unflushed_pool`].
+    pub intents: PgPool,
     pub directory: Directory,
     pub signer: Arc<Signer>,
     pub sign_in_locks: SignInLocks,

@@ -51,6 +51,7 @@ impl Portal {
     /// database schema lacks migrations this build needs.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = db::pool(&config.database)?;
+        let intents = db::unflushed_pool(&config.database)?;
         let pending = db::pending_migrations(&db)
             .await
             .context("cannot read the database schema version")?;
@@ -71,6 +72,7 @@ impl Portal {
         let state = AppState {
             config: Arc::new(config),
             db,
+            intents,
             directory,
             signer: Arc::new(signer),
             sign_in_locks: Default::default(),

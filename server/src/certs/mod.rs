@@ -4,7 +4,10 @@
 //! The order of [`issue`] is what makes a certificate traceable: an intent row is written
 //! before the signer is called (no record, no signature), the certificate is verified against
 //! the request, and it is handed out only after its record is complete. A crash in between
-//! leaves the intent row, which admins see as an unfinished certificate.
+//! leaves the intent row, which admins see as an unfinished certificate. The intent's commit
+//! does not wait for the database to flush it; the record's commit does, and flushes the
+//! intent with it, so a database crash can lose only the intent of a certificate that was
+//! never handed out.
 
 pub mod details;
 mod error;
@@ -99,7 +102,7 @@ async fn issue_and_record(
         request_id: crate::http::request_id::current()
             .and_then(|id| uuid::Uuid::parse_str(&id).ok()),
     };
-    let id = match store::begin(db, &intent, config.max_per_minute).await? {
+    let id = match store::begin(&state.intents, &intent, config.max_per_minute).await? {
         store::Begun::Started(id) => id,
         store::Begun::KeyRevoked => {
             warn!(fingerprint = %key.fingerprint, "a revoked key was submitted");
