@@ -1,6 +1,9 @@
 //! Certificate throughput and latency at concurrency 1, 8 and 32: through a release portal
 //! signing with the stack's OpenBao (JWT login), straight at OpenBao's sign endpoint, and
-//! through a portal with the embedded CA. All on this machine, in one run.
+//! through a portal with the embedded CA. All on this machine, in one run, made twice: with
+//! every process on every core, then with OpenBao pinned to cores of its own and everything
+//! else to the rest, so that OpenBao has the same cores whether called directly or through a
+//! portal.
 //!
 //! Run by `cargo xtask bench`, which starts the stack and passes `OPSPORTAL_STACK`,
 //! `OPSPORTAL_BIN` and `OPSPORTAL_BENCH_REPORT`. Writes a Markdown report and prints it.
