@@ -115,13 +115,8 @@ async fn database_restarts_and_outages_lose_and_double_nothing_acknowledged() {
         ..AppOptions::default()
     })
     .await;
-    let admin = app.client();
-    admin.sign_in_as("bob").await;
-    let host = app.add_host(&admin, "faulty", &[]).await;
-    let token = app.host_token(&admin, host, false).await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (admin, host) = app.admin_with_host("faulty", &[]).await;
+    let token = app.host_secret(&admin, host).await;
 
     let crashed = postgres.clone();
     let stopped = postgres.clone();
@@ -203,9 +198,7 @@ async fn a_portal_restart_during_syslog_over_tcp_loses_little_and_rsyslog_resume
         ..AppOptions::default()
     })
     .await;
-    let admin = app.client();
-    admin.sign_in_as("bob").await;
-    app.add_host(&admin, "web01", &["127.0.0.1"]).await;
+    app.admin_with_host("web01", &["127.0.0.1"]).await;
     let rsyslog = Rsyslog::start(app.syslog_addr.unwrap());
     let mut logger = Command::new("logger")
         .arg("-u")
@@ -260,13 +253,7 @@ async fn a_locked_table_pushes_back_on_senders_and_leaves_the_web_responsive() {
         ..AppOptions::default()
     })
     .await;
-    let admin = app.client();
-    admin.sign_in_as("bob").await;
-    let host = app.add_host(&admin, "web01", &["127.0.0.1"]).await;
-    let token = app.host_token(&admin, host, false).await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (admin, _, token) = app.host_with_token("web01", "127.0.0.1").await;
 
     let mut lock = app.db.begin().await.unwrap();
     sqlx::query("lock table log_event in access exclusive mode")

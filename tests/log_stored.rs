@@ -251,15 +251,7 @@ async fn logins_are_attributed_by_serial_and_ca_and_the_odd_ones_flagged() {
     let csv = csv.text().await.unwrap();
     assert!(csv.contains("'=HYPERLINK"), "formula neutralised: {csv}");
     assert!(!csv.contains(",=HYPERLINK"), "{csv}");
-    let ndjson = carol
-        .http
-        .get(app.url("/api/audit/export?format=ndjson"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let ndjson = carol.get_text("/api/audit/export?format=ndjson").await;
     assert_eq!(ndjson.lines().count(), lines.len());
     assert_eq!(app.audit("audit_export").await.len(), 2);
 }

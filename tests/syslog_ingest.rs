@@ -23,9 +23,7 @@ async fn syslog_app() -> (TestApp, Client) {
         ..AppOptions::default()
     })
     .await;
-    let admin = app.client();
-    admin.sign_in_as("bob").await;
-    app.add_host(&admin, "web01", &["127.0.0.1"]).await;
+    let (admin, _) = app.admin_with_host("web01", &["127.0.0.1"]).await;
     (app, admin)
 }
 
@@ -262,9 +260,7 @@ async fn udp_is_kept_only_from_listed_addresses_and_the_sender_not_the_hostname_
         ..AppOptions::default()
     })
     .await;
-    let admin = app.client();
-    admin.sign_in_as("bob").await;
-    app.add_host(&admin, "web01", &["127.0.0.1"]).await;
+    app.admin_with_host("web01", &["127.0.0.1"]).await;
     let target = app.syslog_udp_addr.unwrap();
     let ahead = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
     let listed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();

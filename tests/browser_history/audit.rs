@@ -94,15 +94,7 @@ async fn an_auditor_searches_pages_exports_and_asks_who_was_on_a_host() {
     );
     let carol = app.client();
     carol.sign_in_as("carol").await;
-    let exported = carol
-        .http
-        .get(app.url(&ndjson_href))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let exported = carol.get_text(&ndjson_href).await;
     assert_eq!(exported.lines().count(), 14, "{exported}");
     assert!(exported.lines().all(|l| l.contains("\"host\":\"web22\"")));
 

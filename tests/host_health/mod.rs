@@ -13,13 +13,7 @@ use crate::support::{Client, TestApp};
 /// A portal with a registered host `web01`; its admin client, the host's id and its token.
 async fn portal_with_host() -> (TestApp, Client, i64, String) {
     let app = TestApp::start().await;
-    let admin = app.client();
-    admin.sign_in_as("bob").await;
-    let id = app.add_host(&admin, "web01", &["127.0.0.1"]).await;
-    let token = app.host_token(&admin, id, false).await["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let (admin, id, token) = app.host_with_token("web01", "127.0.0.1").await;
     (app, admin, id, token)
 }
 

@@ -140,9 +140,7 @@ async fn a_real_sshd_login_read_from_rsyslogs_files_is_stored_as_over_syslog() {
         ..AppOptions::default()
     })
     .await;
-    let admin = app.client();
-    admin.sign_in_as("bob").await;
-    app.add_host(&admin, "web01", &["127.0.0.1"]).await;
+    let (admin, _) = app.admin_with_host("web01", &["127.0.0.1"]).await;
     let (_, traditional_token) = token_host(&app, &admin, "web02").await;
     let (_, rfc3339_token) = token_host(&app, &admin, "web03").await;
 

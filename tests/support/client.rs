@@ -75,6 +75,22 @@ impl Client {
         .await
     }
 
+    /// The body of a successful `GET path` as text, for answers that are not JSON.
+    pub async fn get_text(&self, path: &str) -> String {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET");
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response.text().await.expect("body")
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> Answer {
         let request = self.http.post(format!("{}{path}", self.base)).json(body);
         Answer::from(request.send().await.expect("POST")).await

@@ -8,12 +8,19 @@ use serde_json::{Value, json};
 use super::{Answer, Client, TestApp};
 
 impl TestApp {
+    /// Signs in the admin bob and registers `name` as sending from `addresses`; returns bob's
+    /// client and the host id.
+    pub async fn admin_with_host(&self, name: &str, addresses: &[&str]) -> (Client, i64) {
+        let admin = self.client();
+        admin.sign_in_as("bob").await;
+        let host = self.add_host(&admin, name, addresses).await;
+        (admin, host)
+    }
+
     /// Registers `name` at `address` as the admin bob, with a token; returns bob's client,
     /// the host id and the token's secret.
     pub async fn host_with_token(&self, name: &str, address: &str) -> (Client, i64, String) {
-        let admin = self.client();
-        admin.sign_in_as("bob").await;
-        let host = self.add_host(&admin, name, &[address]).await;
+        let (admin, host) = self.admin_with_host(name, &[address]).await;
         let secret = self.host_secret(&admin, host).await;
         (admin, host, secret)
     }
