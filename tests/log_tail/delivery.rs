@@ -166,7 +166,16 @@ async fn killed_mid_stream_the_agent_loses_and_doubles_nothing() {
     );
 
     agent.restart();
-    assert_eq!(wait_for_events(&app, host, 3000).await, 3000);
+    // 270 batches of 10 lines: on a machine busy with the other tests this has taken longer
+    // than the usual wait.
+    let stored = app
+        .wait_for_count(
+            &format!("select count(*) from log_event where host_id = {host}"),
+            3000,
+            std::time::Duration::from_secs(120),
+        )
+        .await;
+    assert_eq!(stored, 3000);
     wait_for_checkpoint(&agent, &logs.log, |c| c["next_seq"] == 3001).await;
     agent.stop().await;
     assert_ports(&stored_ports(&app, host).await, 1..=3000);
