@@ -33,7 +33,7 @@ async fn each_unsafe_role_setting_fails_readiness_with_the_setting_named() {
     let alice = app.client();
     alice.sign_in_as("alice").await;
 
-    let mutations: [(&str, Value); 7] = [
+    let mutations: [(&str, Value); 8] = [
         ("allowed_users", json!("*")),
         ("allow_user_key_ids", json!(true)),
         ("allow_empty_principals", json!(true)),
@@ -41,6 +41,8 @@ async fn each_unsafe_role_setting_fails_readiness_with_the_setting_named() {
         ("allowed_critical_options", json!("")),
         ("allowed_extensions", json!("")),
         ("max_ttl", json!("2h")),
+        // Backdated further than the portal's verification accepts (30 s here).
+        ("not_before_duration", json!(600)),
     ];
     for (field, value) in mutations {
         let mut unsafe_role = safe.clone();

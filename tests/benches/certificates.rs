@@ -248,9 +248,10 @@ async fn person_token(groups: &[String]) -> anyhow::Result<String> {
         &vault.jwt_audience,
     )
     .map_err(anyhow::Error::msg)?;
+    let now = u64::try_from(chrono::Utc::now().timestamp())?;
     let answer: Value = direct_client()?
         .post(format!("{}/v1/auth/{}/login", vault.addr, vault.jwt_mount))
-        .json(&json!({ "role": vault.jwt_role, "jwt": minter.mint("alice", groups) }))
+        .json(&json!({ "role": vault.jwt_role, "jwt": minter.mint("alice", groups, now) }))
         .send()
         .await?
         .json()

@@ -210,7 +210,8 @@ async fn verify_signed(
         key_id: &key_id,
         principals: &decision.principals,
         extensions: &config.extensions,
-        max_validity_secs: decision.ttl.as_secs() + config.backdate_secs.max(30),
+        max_validity_secs: decision.ttl.as_secs() + config.accepted_backdate_secs(),
+        now: signer.now_secs(),
         clock_slack_secs: CLOCK_SLACK_SECS,
     };
     verify::check(signed, &expected).map(|cert| (cert, ca))

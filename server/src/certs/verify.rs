@@ -5,7 +5,6 @@
 //! certificate that differs in any way from the request is refused.
 
 use std::collections::BTreeSet;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use ssh_key::certificate::CertType;
 use ssh_key::{Certificate, HashAlg, PublicKey};
@@ -19,6 +18,8 @@ pub struct Expected<'a> {
     pub extensions: &'a [String],
     /// Longest validity window allowed: lifetime plus backdating, in seconds.
     pub max_validity_secs: u64,
+    /// Now by the signer's clock, in Unix seconds.
+    pub now: u64,
     /// Slack for the signer's clock, in seconds.
     pub clock_slack_secs: u64,
 }
@@ -75,10 +76,7 @@ pub fn check(text: &str, expected: &Expected<'_>) -> Result<Certificate, String>
         ));
     }
 
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
+    let now = expected.now;
     let (after, before) = (cert.valid_after(), cert.valid_before());
     if before <= after || before - after > expected.max_validity_secs + expected.clock_slack_secs {
         return Err(format!(

@@ -33,6 +33,14 @@ pub struct CertificatesConfig {
     pub embedded: Option<EmbeddedConfig>,
 }
 
+impl CertificatesConfig {
+    /// How long before its signing a certificate may start: `backdate_secs`, but at least
+    /// the 30 s a Vault role backdates by default.
+    pub fn accepted_backdate_secs(&self) -> u64 {
+        self.backdate_secs.max(30)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignerKind {

@@ -71,8 +71,11 @@ impl Signer {
             }
             SignerKind::Vault => {
                 let vault = vault.ok_or("vault: needed when certificates.signer = \"vault\"")?;
-                VaultSigner::new(vault.clone(), certs.max_ttl_secs)
-                    .map(|v| Self::Vault(Box::new(v)))
+                let limits = vault::role::Limits {
+                    max_ttl_secs: certs.max_ttl_secs,
+                    backdate_secs: certs.accepted_backdate_secs(),
+                };
+                VaultSigner::new(vault.clone(), limits).map(|v| Self::Vault(Box::new(v)))
             }
         }
     }
@@ -102,6 +105,16 @@ impl Signer {
         match self {
             Self::Embedded(ca) => Ok(ca.public_key().clone()),
             Self::Vault(vault) => vault.ca_public_key().await,
+        }
+    }
+
+    /// Now by the signer's clock, in Unix seconds: the clock its certificates' times are in.
+    pub fn now_secs(&self) -> u64 {
+        match self {
+            Self::Embedded(_) => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            Self::Vault(vault) => vault.now_secs(),
         }
     }
 

@@ -1,11 +1,14 @@
 //! A small client for Vault's HTTP API: JSON in and out, a CA file for TLS, one timeout for
-//! every call, and Vault's error list turned into one message.
+//! every call, Vault's error list turned into one message, and Vault's clock read from each
+//! answer.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use super::clock::{self, VaultClock};
 use crate::config::VaultConfig;
 
 /// Header carrying a Vault token.
@@ -33,6 +36,7 @@ pub struct VaultClient {
     http: reqwest::Client,
     addr: String,
     timeout: Duration,
+    clock: Arc<VaultClock>,
 }
 
 impl VaultClient {
@@ -59,7 +63,13 @@ impl VaultClient {
             http,
             addr: config.addr.trim_end_matches('/').to_owned(),
             timeout: config.timeout(),
+            clock: Arc::default(),
         })
+    }
+
+    /// Vault's clock, as learned from its answers so far.
+    pub fn clock(&self) -> &VaultClock {
+        &self.clock
     }
 
     /// `GET /v1/<path>`.
@@ -88,6 +98,13 @@ impl VaultClient {
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, VaultError> {
         let response = request.send().await.map_err(|e| self.transport(e))?;
+        if let Some(Ok(date)) = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .map(|d| d.to_str())
+        {
+            self.clock.observe(date, clock::local_now_secs());
+        }
         let status = response.status();
         let text = response.text().await.map_err(|e| self.transport(e))?;
         if status.is_success() {

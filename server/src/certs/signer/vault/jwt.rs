@@ -2,7 +2,6 @@
 //! auth method: EdDSA over the claims, signed with the portal's own Ed25519 key.
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -44,12 +43,9 @@ impl JwtMinter {
     }
 
     /// A token naming `subject` (the canonical account name) and their `groups`, with a
-    /// unique id so that no two tokens are alike.
-    pub fn mint(&self, subject: &str, groups: &[String]) -> String {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
+    /// unique id so that no two tokens are alike, issued at `now` (Unix seconds by the clock
+    /// of the Vault that checks it).
+    pub fn mint(&self, subject: &str, groups: &[String], now: u64) -> String {
         let header = json!({ "alg": "EdDSA", "typ": "JWT" });
         let claims = json!({
             "iss": self.issuer,
@@ -96,7 +92,7 @@ mod tests {
     #[test]
     fn a_token_is_short_lived_signed_and_unique() {
         let minter = minter();
-        let token = minter.mint("alice", &["ssh-webservers".into()]);
+        let token = minter.mint("alice", &["ssh-webservers".into()], 1_796_378_400);
         let parts: Vec<&str> = token.split('.').collect();
         assert_eq!(parts.len(), 3);
         assert_eq!(decode(parts[0])["alg"], "EdDSA");
@@ -105,6 +101,8 @@ mod tests {
         assert_eq!(claims["iss"], "opsportal");
         assert_eq!(claims["aud"], "openbao-ssh");
         assert_eq!(claims["groups"][0], "ssh-webservers");
+        assert_eq!(claims["iat"], 1_796_378_400, "issued at the time given");
+        assert_eq!(claims["nbf"], claims["iat"]);
         let lifetime = claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap();
         assert!(lifetime < 60, "{lifetime}");
 
@@ -123,7 +121,13 @@ mod tests {
             )
             .expect("the signature verifies");
 
-        let again = decode(minter.mint("alice", &[]).split('.').nth(1).unwrap());
+        let again = decode(
+            minter
+                .mint("alice", &[], 1_796_378_400)
+                .split('.')
+                .nth(1)
+                .unwrap(),
+        );
         assert_ne!(again["jti"], claims["jti"]);
     }
 }

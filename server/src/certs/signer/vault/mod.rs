@@ -13,6 +13,7 @@
 //! Before signing, the role is read and checked (see [`role`]); the verdict is kept briefly.
 
 mod client;
+mod clock;
 pub mod jwt;
 pub mod role;
 
@@ -52,14 +53,14 @@ pub struct VaultSigner {
     client: VaultClient,
     jwt: Option<JwtMinter>,
     check_token: Option<Secret>,
-    portal_max_ttl_secs: u64,
+    limits: role::Limits,
     tokens: Mutex<HashMap<String, VaultToken>>,
     role_verdict: Mutex<Option<(Instant, Result<(), String>)>>,
     ca_key: Mutex<Option<(Instant, PublicKey)>>,
 }
 
 impl VaultSigner {
-    pub fn new(config: VaultConfig, portal_max_ttl_secs: u64) -> Result<Self, String> {
+    pub fn new(config: VaultConfig, limits: role::Limits) -> Result<Self, String> {
         let client = VaultClient::new(&config)?;
         let jwt = match (config.login, &config.jwt) {
             (VaultLogin::Jwt, Some(jwt)) => {
@@ -84,7 +85,7 @@ impl VaultSigner {
             client,
             jwt,
             check_token,
-            portal_max_ttl_secs,
+            limits,
             tokens: Mutex::new(HashMap::new()),
             role_verdict: Mutex::new(None),
             ca_key: Mutex::new(None),
@@ -184,6 +185,11 @@ impl VaultSigner {
         Ok(key)
     }
 
+    /// Now by Vault's clock, as far as its answers tell, in Unix seconds.
+    pub fn now_secs(&self) -> u64 {
+        self.client.clock().now_secs()
+    }
+
     /// Reads the role and the CA key, and checks both.
     pub async fn check(&self) -> Result<(), SignError> {
         *self.role_verdict.lock().await = None;
@@ -214,7 +220,7 @@ impl VaultSigner {
             }
             Err(error) => return Err(sign_error(error)),
         };
-        let result = role::check(&answer["data"], self.portal_max_ttl_secs)
+        let result = role::check(&answer["data"], self.limits)
             .map_err(|problem| format!("ssh role {}: {problem}", self.config.ssh_role));
         if let Err(problem) = &result {
             warn!(role = %self.config.ssh_role, %problem, "the Vault SSH role is unsafe; not signing");
@@ -262,13 +268,23 @@ impl VaultSigner {
             .jwt
             .as_ref()
             .ok_or_else(|| SignError::Misconfigured("vault.jwt is not configured".into()))?;
-        let path = format!("auth/{}/login", jwt_config.mount);
-        let body = json!({ "role": jwt_config.role, "jwt": minter.mint(subject, groups) });
-        let answer = self
-            .client
-            .write(&path, None, &body)
-            .await
-            .map_err(|e| login_error("jwt", e))?;
+        let path = &format!("auth/{}/login", jwt_config.mount);
+        let clock = self.client.clock();
+        let login = || {
+            let jwt = minter.mint(subject, groups, clock.now_secs());
+            let body = json!({ "role": jwt_config.role, "jwt": jwt });
+            async move { self.client.write(path, None, &body).await }
+        };
+        let offset = clock.offset_secs();
+        let mut answer = login().await;
+        // Refused, and the answer showed Vault's clock elsewhere than the token assumed (the
+        // first login, or drift since): once more, in Vault's time.
+        if matches!(&answer, Err(VaultError::Status { status, .. }) if status.is_client_error())
+            && clock.offset_secs() != offset
+        {
+            answer = login().await;
+        }
+        let answer = answer.map_err(|e| login_error("jwt", e))?;
         let token = token_from_login(&answer)?;
         info!(subject, "logged in at Vault's JWT auth method");
         let mut tokens = self.tokens.lock().await;

@@ -5,9 +5,20 @@
 
 use serde_json::Value;
 
+/// What the portal's own policy allows, which the role must not exceed.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The longest lifetime the portal grants.
+    pub max_ttl_secs: u64,
+    /// How far before its signing a certificate may start (`certificates.backdate_secs`, at
+    /// least Vault's default of 30 s): what the portal's verification accepts.
+    pub backdate_secs: u64,
+}
+
 /// Checks the role as Vault returns it (`GET <mount>/roles/<role>`, field `data`); the error
 /// names the first unsafe field and what it must be.
-pub fn check(role: &Value, portal_max_ttl_secs: u64) -> Result<(), String> {
+pub fn check(role: &Value, limits: Limits) -> Result<(), String> {
+    let portal_max_ttl_secs = limits.max_ttl_secs;
     let field = |name: &str| role.get(name).unwrap_or(&Value::Null);
     let flag = |name: &str| field(name).as_bool();
 
@@ -85,6 +96,22 @@ pub fn check(role: &Value, portal_max_ttl_secs: u64) -> Result<(), String> {
             ));
         }
     }
+    // A role that backdates further than the portal accepts has every certificate refused
+    // after Vault signed it; said here, it is a setting to fix rather than failed requests.
+    let backdate = field("not_before_duration");
+    if backdate
+        .as_u64()
+        .is_some_and(|secs| secs > limits.backdate_secs)
+    {
+        return Err(unsafe_field(
+            "not_before_duration",
+            &format!(
+                "must be at most {} seconds (certificates.backdate_secs)",
+                limits.backdate_secs
+            ),
+            backdate,
+        ));
+    }
     if field("algorithm_signer").as_str() == Some("ssh-rsa") {
         return Err(unsafe_field(
             "algorithm_signer",
@@ -118,13 +145,30 @@ mod tests {
             "allowed_extensions": "permit-pty",
             "allowed_user_key_lengths": { "ed25519": [0] },
             "max_ttl": 3600,
+            "not_before_duration": 30,
             "algorithm_signer": "default",
         })
     }
 
+    const LIMITS: Limits = Limits {
+        max_ttl_secs: 3600,
+        backdate_secs: 30,
+    };
+
     #[test]
     fn the_hardened_role_passes() {
-        assert_eq!(check(&safe(), 3600), Ok(()));
+        assert_eq!(check(&safe(), LIMITS), Ok(()));
+    }
+
+    #[test]
+    fn a_role_may_backdate_as_far_as_the_portal_accepts() {
+        let mut role = safe();
+        role["not_before_duration"] = json!(150);
+        let wide = Limits {
+            backdate_secs: 150,
+            ..LIMITS
+        };
+        assert_eq!(check(&role, wide), Ok(()));
     }
 
     #[test]
@@ -144,12 +188,13 @@ mod tests {
             ("allowed_user_key_lengths", json!({})),
             ("max_ttl", json!(0)),
             ("max_ttl", json!(7200)),
+            ("not_before_duration", json!(31)),
             ("algorithm_signer", json!("ssh-rsa")),
         ];
         for (name, value) in cases {
             let mut role = safe();
             role[name] = value.clone();
-            let error = check(&role, 3600).expect_err(name);
+            let error = check(&role, LIMITS).expect_err(name);
             assert!(error.starts_with(name), "{name}={value}: {error}");
         }
         let mut missing = safe();
@@ -158,7 +203,7 @@ mod tests {
             .unwrap()
             .remove("allow_user_key_ids");
         assert!(
-            check(&missing, 3600)
+            check(&missing, LIMITS)
                 .unwrap_err()
                 .starts_with("allow_user_key_ids")
         );
