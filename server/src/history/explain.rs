@@ -28,6 +28,23 @@ pub fn explain(row: &EventRow) -> Option<String> {
             None => "The certificate had expired.".into(),
         });
     }
+    if reason == "not yet valid"
+        || row
+            .cert_valid_after
+            .is_some_and(|after| after > row.event_at)
+    {
+        // The event's time is the host's own clock, the certificate's the signer's.
+        return Some(match row.cert_valid_after {
+            Some(after) if after > row.event_at => format!(
+                "The certificate was not yet valid on the host: it starts {} after the host's \
+                 clock at this attempt. The host's clock is behind; check NTP on the host.",
+                ago(after - row.event_at)
+            ),
+            _ => "The certificate was not yet valid on the host: its clock may be behind; \
+                  check NTP on the host."
+                .into(),
+        });
+    }
     if reason == "no authorized principal" || reason.contains("not a listed principal") {
         let held = row
             .cert_principals
@@ -55,5 +72,69 @@ fn ago(delta: chrono::TimeDelta) -> String {
         1 => "1 minute".into(),
         2..=119 => format!("{minutes} minutes"),
         _ => format!("{} hours", minutes / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeDelta, Utc};
+
+    use super::*;
+
+    fn refusal(reason: &str, at: DateTime<Utc>) -> EventRow {
+        EventRow {
+            event_id: 1,
+            event_at: at,
+            received_at: at,
+            host: "web01".into(),
+            kind: "failed".into(),
+            username: Some("root".into()),
+            src_ip: Some("192.0.2.7".into()),
+            src_port: Some(50000),
+            method: Some("publickey".into()),
+            key_type: Some("ED25519-CERT".into()),
+            key_fingerprint: None,
+            key_id: None,
+            serial: None,
+            ca_fingerprint: None,
+            certificate_id: None,
+            person: None,
+            attribution: None,
+            reason: Some(reason.into()),
+            skew_secs: None,
+            flags: Vec::new(),
+            raw: String::new(),
+            cert_valid_after: None,
+            cert_valid_before: None,
+            cert_principals: None,
+            cert_revoked_at: None,
+            ended_at: None,
+            failures_before: None,
+        }
+    }
+
+    #[test]
+    fn a_certificate_not_yet_valid_on_the_host_says_by_how_much_its_clock_lags() {
+        let at = Utc::now();
+        let mut row = refusal("not yet valid", at);
+        row.cert_valid_after = Some(at + TimeDelta::seconds(60));
+        row.cert_valid_before = Some(at + TimeDelta::hours(1));
+        let text = explain(&row).unwrap();
+        assert!(text.contains("not yet valid on the host"), "{text}");
+        assert!(text.contains("starts 1 minute after"), "{text}");
+        assert!(text.contains("check NTP on the host"), "{text}");
+
+        let unknown = explain(&refusal("not yet valid", at)).unwrap();
+        assert!(unknown.contains("its clock may be behind"), "{unknown}");
+    }
+
+    #[test]
+    fn an_expired_certificate_is_not_taken_for_a_lagging_clock() {
+        let at = Utc::now();
+        let mut row = refusal("expired", at);
+        row.cert_valid_after = Some(at - TimeDelta::hours(2));
+        row.cert_valid_before = Some(at - TimeDelta::minutes(5));
+        let text = explain(&row).unwrap();
+        assert!(text.contains("expired 5 minutes before"), "{text}");
     }
 }

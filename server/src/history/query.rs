@@ -42,6 +42,7 @@ pub struct EventRow {
     pub skew_secs: Option<i32>,
     pub flags: Vec<String>,
     pub raw: String,
+    pub cert_valid_after: Option<DateTime<Utc>>,
     pub cert_valid_before: Option<DateTime<Utc>>,
     pub cert_principals: Option<Vec<String>>,
     pub cert_revoked_at: Option<DateTime<Utc>>,
@@ -93,7 +94,7 @@ pub async fn search(db: &PgPool, filter: &EventFilter) -> Result<Vec<EventRow>, 
             host(e.src_ip) as src_ip, e.src_port, e.method, e.key_type, e.key_fingerprint,
             e.key_id, e.serial::text as serial, e.ca_fingerprint, e.certificate_id, e.person,
             e.attribution, e.reason, e.skew_secs, e.flags, e.raw,
-            c.valid_before as cert_valid_before, c.principals as cert_principals,
+            c.valid_after as cert_valid_after, c.valid_before as cert_valid_before, c.principals as cert_principals,
             c.revoked_at as cert_revoked_at, s.ended_at, s.failures_before
          from page e
          join ingest_host h on h.host_id = e.host_id
