@@ -7,6 +7,7 @@ mod browser;
 mod browser_fleet;
 mod browser_history;
 mod certificates;
+mod clock_skew;
 mod host_health;
 mod http_surface;
 mod ingest_faults;

@@ -116,6 +116,7 @@ async fn names_that_imitate_sshd_create_no_login_and_plain_keys_are_flagged() {
         SshdSetup {
             syslog_socket: Some(rsyslog.socket.clone()),
             authorized_key: Some(plain.public.clone()),
+            ..SshdSetup::default()
         },
     );
     let stranger = KeyPair::ed25519();

@@ -58,6 +58,7 @@ max_failures_per_address = {per_addr}
 [certificates]
 signer = "{signer}"
 max_ttl_secs = {max_ttl}
+backdate_secs = {backdate}
 max_per_minute = {per_minute}
 
 [certificates.embedded]
@@ -82,6 +83,7 @@ store_timeout_secs = {store_timeout}
         },
         access = xtask::stack_info::ACCESS_TOML,
         max_ttl = options.max_ttl_secs,
+        backdate = options.backdate_secs,
         db_max = options.db_max_connections,
         per_minute = options.max_certificates_per_minute,
         embedded_key = stack.embedded_ca.key_file.display().to_string(),

@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod browser;
 mod client;
+pub mod clock;
 mod config;
 pub mod directory;
 pub mod ingest;
@@ -53,6 +54,8 @@ pub struct AppOptions {
     pub bind_password_file: PathBuf,
     pub signer: SignerChoice,
     pub max_ttl_secs: u64,
+    /// `certificates.backdate_secs`.
+    pub backdate_secs: u64,
     pub max_certificates_per_minute: u32,
     pub db_max_connections: u32,
     /// Receive syslog over TCP on a loopback port of its own.
@@ -149,6 +152,7 @@ impl Default for AppOptions {
             bind_password_file: stack().directory.bind_password_file.clone(),
             signer: SignerChoice::Embedded,
             max_ttl_secs: 3600,
+            backdate_secs: 30,
             max_certificates_per_minute: 20,
             db_max_connections: 5,
             syslog_tcp: false,

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::json;
 
+use super::clock::ClockShift;
 use super::{AppOptions, Listeners, config_toml, psql_on, stack};
 
 /// The `opsportal` binary as its own process; stopped, and its database dropped, on drop.
@@ -18,6 +19,7 @@ pub struct Portal {
     pub syslog_addr: Option<std::net::SocketAddr>,
     binary: std::path::PathBuf,
     config: std::path::PathBuf,
+    clock: Option<ClockShift>,
     database: String,
     database_server: String,
 }
@@ -25,6 +27,15 @@ pub struct Portal {
 impl Portal {
     /// Starts `binary` with the test configuration for `options` and waits until it is ready.
     pub async fn start(binary: &Path, options: &AppOptions) -> anyhow::Result<Self> {
+        Self::start_with_clock(binary, options, None).await
+    }
+
+    /// Starts it as [`Portal::start`] does, on a wall clock shifted by `clock`.
+    pub async fn start_with_clock(
+        binary: &Path,
+        options: &AppOptions,
+        clock: Option<ClockShift>,
+    ) -> anyhow::Result<Self> {
         let database = format!("opsportal_proc_{}", uuid::Uuid::new_v4().simple());
         let database_server = options
             .database_server
@@ -41,11 +52,12 @@ impl Portal {
             config_toml(options, &database, addr, &origin, &listeners),
         )?;
         let mut portal = Self {
-            child: spawn(binary, &config)?,
+            child: spawn(binary, &config, clock)?,
             origin,
             syslog_addr,
             binary: binary.to_owned(),
             config,
+            clock,
             database,
             database_server,
         };
@@ -57,7 +69,7 @@ impl Portal {
     pub async fn kill_and_restart(&mut self) -> anyhow::Result<()> {
         self.child.kill()?;
         self.child.wait()?;
-        self.child = spawn(&self.binary, &self.config)?;
+        self.child = spawn(&self.binary, &self.config, self.clock)?;
         self.wait_ready().await
     }
 
@@ -133,15 +145,19 @@ impl Portal {
     }
 }
 
-fn spawn(binary: &Path, config: &Path) -> std::io::Result<Child> {
-    Command::new(binary)
+fn spawn(binary: &Path, config: &Path, clock: Option<ClockShift>) -> std::io::Result<Child> {
+    let mut command = Command::new(binary);
+    command
         .arg("--config")
         .arg(config)
         .args(["serve", "--migrate"])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
+        .stderr(Stdio::inherit());
+    if let Some(clock) = clock {
+        clock.apply(&mut command);
+    }
+    command.spawn()
 }
 
 /// A binary of this workspace, built by `cargo build` (debug profile).

@@ -9,10 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::clock::ClockShift;
+
 pub struct Rsyslog {
     pub socket: PathBuf,
     dir: PathBuf,
     config: PathBuf,
+    clock: Option<ClockShift>,
     child: Option<Child>,
 }
 
@@ -41,9 +44,24 @@ impl Rsyslog {
         Self::start_writing(portal, &[])
     }
 
+    /// Starts rsyslogd forwarding to `portal` on a wall clock shifted by `clock`: the time
+    /// it stamps on each line is that host's.
+    pub fn start_with_clock(portal: SocketAddr, clock: ClockShift) -> Self {
+        let mut rsyslog = Self::prepare(portal, &[], Some(clock));
+        rsyslog.spawn();
+        rsyslog
+    }
+
     /// Starts rsyslogd forwarding authentication lines to `portal` and writing them to each
     /// file of `files` with its template, e.g. `RSYSLOG_TraditionalFileFormat`.
     pub fn start_writing(portal: SocketAddr, files: &[(&Path, &str)]) -> Self {
+        let mut rsyslog = Self::prepare(portal, files, None);
+        rsyslog.spawn();
+        rsyslog
+    }
+
+    /// Writes the configuration; starts nothing.
+    fn prepare(portal: SocketAddr, files: &[(&Path, &str)], clock: Option<ClockShift>) -> Self {
         let dir = std::env::temp_dir()
             .join("opsportal-rsyslog")
             .join(uuid::Uuid::new_v4().simple().to_string());
@@ -72,31 +90,42 @@ impl Rsyslog {
             format!(
                 "global(workDirectory=\"{work}\")\n\
                  module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
-                 input(type=\"imuxsock\" Socket=\"{socket}\" RateLimit.Interval=\"0\")\n\
+                 input(type=\"imuxsock\" Socket=\"{socket}\" RateLimit.Interval=\"0\"{stamp})\n\
                  {snippet}{writes}",
                 work = dir.join("work").display(),
+                // By default a line is stamped with the kernel's time of arrival, which no
+                // shifted clock reaches; a host whose clock is wrong has a wrong kernel too.
+                stamp = if clock.is_some() {
+                    " UseSysTimeStamp=\"off\""
+                } else {
+                    ""
+                },
                 socket = socket.display(),
             ),
         )
         .unwrap();
-        let mut rsyslog = Self {
+        Self {
             socket,
             dir,
             config,
+            clock,
             child: None,
-        };
-        rsyslog.spawn();
-        rsyslog
+        }
     }
 
     fn spawn(&mut self) {
-        let child = Command::new("/usr/sbin/rsyslogd")
+        let mut command = Command::new("/usr/sbin/rsyslogd");
+        command
             .args(["-n", "-f"])
             .arg(&self.config)
             .arg("-i")
             .arg(self.dir.join("rsyslogd.pid"))
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::null());
+        if let Some(clock) = self.clock {
+            clock.apply(&mut command);
+        }
+        let child = command
             .spawn()
             .expect("rsyslogd (Debian package rsyslog) starts");
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use super::clock::ClockShift;
 use super::stack;
 
 pub struct Sshd {
@@ -27,6 +28,8 @@ pub struct SshdSetup {
     pub syslog_socket: Option<PathBuf>,
     /// A plain public key `root` also accepts from its authorized_keys.
     pub authorized_key: Option<String>,
+    /// A wall clock shifted from the real one, as on a host whose NTP broke.
+    pub clock: Option<ClockShift>,
 }
 
 impl Sshd {
@@ -83,17 +86,24 @@ impl Sshd {
         )
         .unwrap();
         std::fs::create_dir_all("/run/sshd").unwrap();
-        let child = match &setup.syslog_socket {
-            None => Command::new("/usr/sbin/sshd")
-                .args(["-D", "-f"])
-                .arg(&config)
-                .arg("-E")
-                .arg(&log_file)
-                .stdin(Stdio::null())
-                .spawn()
-                .expect("sshd (Debian package openssh-server) starts"),
-            Some(socket) => spawn_logging_to_syslog(&dir, &config, socket),
+        let mut command = match &setup.syslog_socket {
+            None => {
+                let mut sshd = Command::new("/usr/sbin/sshd");
+                sshd.args(["-D", "-f"])
+                    .arg(&config)
+                    .arg("-E")
+                    .arg(&log_file);
+                if let Some(clock) = setup.clock {
+                    clock.apply(&mut sshd);
+                }
+                sshd
+            }
+            Some(socket) => logging_to_syslog(&dir, &config, socket, setup.clock),
         };
+        let child = command
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("sshd (Debian package openssh-server) starts");
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "sshd did not listen on {port}");
@@ -170,25 +180,37 @@ impl Drop for Sshd {
     }
 }
 
-/// Runs sshd in a mount namespace of its own whose `/dev/log` is `socket`, so that its
-/// syslog lines reach a test's rsyslog and no one else's. The namespace's `/dev` is a fresh
-/// tmpfs with the few devices sshd opens bound in from the real one.
-fn spawn_logging_to_syslog(dir: &Path, config: &Path, socket: &Path) -> Child {
+/// sshd in a mount namespace of its own whose `/dev/log` is `socket`, so that its syslog
+/// lines reach a test's rsyslog and no one else's. The namespace's `/dev` is a fresh tmpfs
+/// with the few devices sshd opens bound in from the real one, and `/dev/shm` (where
+/// libfaketime keeps its state when the clock is shifted).
+fn logging_to_syslog(
+    dir: &Path,
+    config: &Path,
+    socket: &Path,
+    clock: Option<ClockShift>,
+) -> Command {
+    // Only sshd runs on the shifted clock: the commands that build the namespace must not
+    // look for libfaketime's state in a `/dev` they are replacing.
+    let shifted: String = clock
+        .iter()
+        .flat_map(|clock| clock.environment())
+        .map(|(name, value)| format!("{name}={value} "))
+        .collect();
     let script = format!(
         "set -e; mkdir -p {dir}/hostdev; mount --bind /dev {dir}/hostdev; \
          mount -t tmpfs -o mode=755 tmpfs /dev; \
          for f in null zero random urandom tty full; do touch /dev/$f; \
            mount --bind {dir}/hostdev/$f /dev/$f; done; \
-         ln -s {socket} /dev/log; exec /usr/sbin/sshd -D -f {config}",
+         mkdir /dev/shm; mount --bind {dir}/hostdev/shm /dev/shm; \
+         ln -s {socket} /dev/log; exec env {shifted}/usr/sbin/sshd -D -f {config}",
         dir = dir.display(),
         socket = socket.display(),
         config = config.display(),
     );
-    Command::new("unshare")
-        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("unshare and sshd start")
+    let mut command = Command::new("unshare");
+    command.args(["--mount", "--propagation", "private", "sh", "-c", &script]);
+    command
 }
 
 /// A new Ed25519 key pair at `path` and `path.pub`, without a passphrase.

