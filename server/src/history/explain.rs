@@ -28,12 +28,9 @@ pub fn explain(row: &EventRow) -> Option<String> {
             None => "The certificate had expired.".into(),
         });
     }
-    if reason == "not yet valid"
-        || row
-            .cert_valid_after
-            .is_some_and(|after| after > row.event_at)
-    {
-        // The event's time is the host's own clock, the certificate's the signer's.
+    // Only sshd's word counts: a line dated before its certificate may also have been sent
+    // late. The event's time is the host's own clock, the certificate's the signer's.
+    if reason == "not yet valid" {
         return Some(match row.cert_valid_after {
             Some(after) if after > row.event_at => format!(
                 "The certificate was not yet valid on the host: it starts {} after the host's \
@@ -126,6 +123,19 @@ mod tests {
 
         let unknown = explain(&refusal("not yet valid", at)).unwrap();
         assert!(unknown.contains("its clock may be behind"), "{unknown}");
+    }
+
+    #[test]
+    fn a_line_dated_before_its_certificate_is_not_blamed_on_the_clock_unless_sshd_says_so() {
+        // A line sent late carries an early time too; only sshd's reason tells the two apart.
+        let at = Utc::now() - TimeDelta::minutes(30);
+        let mut row = refusal("", at);
+        row.reason = None;
+        row.cert_valid_after = Some(at + TimeDelta::minutes(29));
+        assert_eq!(
+            explain(&row).as_deref(),
+            Some("The key was refused by the host.")
+        );
     }
 
     #[test]
