@@ -152,6 +152,32 @@ async fn intents_do_not_wait_for_the_log_flush_and_records_do() {
 }
 
 #[tokio::test]
+async fn connections_the_database_dropped_while_idle_fail_no_request() {
+    // A database restart or failover ends every backend; the portal's idle connections are
+    // pinged before use, so the first requests after it find fresh ones.
+    let app = app_with(SignerChoice::Embedded).await;
+    let alice = app.client();
+    alice.sign_in_as("alice").await;
+    let (_, first) = alice.root_certificate().await;
+    psql(&format!(
+        "select pg_terminate_backend(pid) from pg_stat_activity where datname = '{}'",
+        app.database()
+    ));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let me = alice.get("/api/me").await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    assert_eq!(me.body["username"], "alice");
+    let (_, second) = alice.root_certificate().await;
+    assert_ne!(second["serial"], first["serial"]);
+    assert_eq!(
+        app.count("select count(*) from certificate where state = 'issued'")
+            .await,
+        2
+    );
+}
+
+#[tokio::test]
 async fn with_the_database_gone_nothing_is_signed_and_nobody_is_treated_as_signed_out() {
     let app = app_with(SignerChoice::vault_jwt()).await;
     let alice = app.client();
