@@ -8,6 +8,7 @@ mod browser_fleet;
 mod browser_history;
 mod certificates;
 mod clock_skew;
+mod db_lanes;
 mod host_health;
 mod http_surface;
 mod ingest_faults;

@@ -139,15 +139,18 @@ async fn intents_do_not_wait_for_the_log_flush_and_records_do() {
         max_connections: 4,
         acquire_timeout_secs: 5,
     };
-    let setting = |pool: sqlx::PgPool| async move {
-        sqlx::query_scalar::<_, String>("show synchronous_commit")
-            .fetch_one(&pool)
+    let setting = |lanes: opsportal::db::Lanes| async move {
+        let mut lane = lanes.acquire().await.unwrap();
+        let value = sqlx::query_scalar::<_, String>("show synchronous_commit")
+            .fetch_one(lane.connection())
             .await
-            .unwrap()
+            .unwrap();
+        lane.release();
+        value
     };
-    let intents = opsportal::db::unflushed_pool(&database).unwrap();
+    let intents = opsportal::db::unflushed_lanes(&database).unwrap();
     assert_eq!(setting(intents).await, "off");
-    let records = opsportal::db::pool(&database).unwrap();
+    let records = opsportal::db::lanes(&database).unwrap();
     assert_eq!(setting(records).await, "on");
 }
 

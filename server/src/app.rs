@@ -7,6 +7,7 @@ use sqlx::PgPool;
 
 use crate::certs::Signer;
 use crate::config::Config;
+use crate::db::Lanes;
 use crate::directory::Directory;
 use crate::http::csrf;
 use crate::ingest::Ingest;
@@ -17,8 +18,11 @@ use crate::signin::SignInLocks;
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: PgPool,
-    /// The same database, for certificate intent rows; see [`crate::db::unflushed_pool`].
-    pub intents: PgPool,
+    /// The same database, for the session read and the certificate record; see
+    /// [`crate::db::lanes`].
+    pub lanes: Lanes,
+    /// The same database, for certificate intent rows; see [`crate::db::unflushed_lanes`].
+    pub intents: Lanes,
     pub directory: Directory,
     pub signer: Arc<Signer>,
     pub sign_in_locks: SignInLocks,

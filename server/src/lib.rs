@@ -51,7 +51,8 @@ impl Portal {
     /// database schema lacks migrations this build needs.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = db::pool(&config.database)?;
-        let intents = db::unflushed_pool(&config.database)?;
+        let lanes = db::lanes(&config.database)?;
+        let intents = db::unflushed_lanes(&config.database)?;
         let pending = db::pending_migrations(&db)
             .await
             .context("cannot read the database schema version")?;
@@ -72,6 +73,7 @@ impl Portal {
         let state = AppState {
             config: Arc::new(config),
             db,
+            lanes,
             intents,
             directory,
             signer: Arc::new(signer),
@@ -93,7 +95,10 @@ impl Portal {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let sweeper = tokio::spawn(sweep_sessions(PgSessionStore::new(self.state.db.clone())));
+        let sweeper = tokio::spawn(sweep_sessions(PgSessionStore::new(
+            self.state.db.clone(),
+            self.state.lanes.clone(),
+        )));
         let ingest_tasks = self.state.ingest.spawn().await?;
         let app = self.router();
         let result = axum::serve(

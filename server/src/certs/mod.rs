@@ -87,7 +87,6 @@ async fn issue_and_record(
         request.ttl_secs,
     )?;
 
-    let db = &state.db;
     let signer = &state.signer;
     let intent = store::Intent {
         username: &user.username,
@@ -172,7 +171,7 @@ async fn issue_and_record(
         "principals": decision.principals,
         "key_fingerprint": key.fingerprint,
     });
-    let recorded = store::complete(db, id, &record, &audit).await;
+    let recorded = store::complete(&state.lanes, id, &record, &audit).await;
     let row = match recorded {
         Ok(row) => row,
         Err(failure) => {

@@ -6,11 +6,12 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
 use sqlx::types::ipnetwork::IpNetwork;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEvent};
+use crate::db::Lanes;
 
 /// A row about to be written before the signer is called.
 pub struct Intent<'a> {
@@ -87,14 +88,25 @@ pub enum Begun {
 /// row. One statement rather than a transaction of five, because this runs for every
 /// certificate.
 pub async fn begin(
-    db: &PgPool,
+    lanes: &Lanes,
+    intent: &Intent<'_>,
+    max_per_minute: u32,
+) -> Result<Begun, sqlx::Error> {
+    let mut lane = lanes.acquire().await?;
+    let begun = begin_on(lane.connection(), intent, max_per_minute).await?;
+    lane.release();
+    Ok(begun)
+}
+
+async fn begin_on(
+    db: &mut PgConnection,
     intent: &Intent<'_>,
     max_per_minute: u32,
 ) -> Result<Begun, sqlx::Error> {
     // A key claimed by a request running at the same moment is invisible to this statement's
     // snapshot (the owner reads as none); a second statement sees who claimed it.
     for _ in 0..2 {
-        if let Some(begun) = try_begin(db, intent, max_per_minute).await? {
+        if let Some(begun) = try_begin(&mut *db, intent, max_per_minute).await? {
             return Ok(begun);
         }
     }
@@ -108,7 +120,7 @@ pub async fn begin(
 
 /// One attempt of [`begin`]; `None` when the key's owner was not visible yet.
 async fn try_begin(
-    db: &PgPool,
+    db: &mut PgConnection,
     intent: &Intent<'_>,
     max_per_minute: u32,
 ) -> Result<Option<Begun>, sqlx::Error> {
@@ -183,7 +195,7 @@ pub async fn fail(db: &PgPool, id: i64, state: &str, failure: &str) -> Result<()
 /// statement: the record and its audit row commit together or not at all. Returns the
 /// completed row; `RowNotFound` if the intent was no longer waiting for its certificate.
 pub async fn complete(
-    db: &PgPool,
+    lanes: &Lanes,
     id: i64,
     issued: &Issued<'_>,
     audit: &AuditEvent<'_>,
@@ -209,7 +221,11 @@ pub async fn complete(
         .bind(issued.valid_after)
         .bind(issued.valid_before)
         .bind(issued.certificate);
-    let row = audit::bind(query, audit).fetch_one(db).await?;
+    let mut lane = lanes.acquire().await?;
+    let row = audit::bind(query, audit)
+        .fetch_one(lane.connection())
+        .await?;
+    lane.release();
     audit::log(audit);
     Ok(row)
 }

@@ -38,7 +38,7 @@ use crate::session::PgSessionStore;
 pub fn router(state: AppState) -> Router {
     let server = &state.config.server;
     let sessions = crate::session::layer(
-        PgSessionStore::new(state.db.clone()),
+        PgSessionStore::new(state.db.clone(), state.lanes.clone()),
         &state.config.session,
         server.dev_insecure_http,
     );

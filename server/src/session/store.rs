@@ -13,15 +13,18 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
 use super::USER_KEY;
+use crate::db::Lanes;
 
 #[derive(Debug, Clone)]
 pub struct PgSessionStore {
     db: PgPool,
+    /// For the read every signed-in request makes.
+    lanes: Lanes,
 }
 
 impl PgSessionStore {
-    pub fn new(db: PgPool) -> Self {
-        Self { db }
+    pub fn new(db: PgPool, lanes: Lanes) -> Self {
+        Self { db, lanes }
     }
 
     /// Removes sessions past their expiry; run from time to time.
@@ -109,6 +112,7 @@ impl SessionStore for PgSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let mut lane = self.lanes.acquire().await.map_err(backend)?;
         let row: Option<(serde_json::Value, DateTime<Utc>)> = sqlx::query_as(
             r#"
             select data, expires_at
@@ -118,9 +122,10 @@ impl SessionStore for PgSessionStore {
             "#,
         )
         .bind(id_hash(id))
-        .fetch_optional(&self.db)
+        .fetch_optional(lane.connection())
         .await
         .map_err(backend)?;
+        lane.release();
 
         let Some((data, expires_at)) = row else {
             return Ok(None);

@@ -1,4 +1,11 @@
-//! The PostgreSQL pool and the schema's migrations.
+//! The PostgreSQL pools and the schema's migrations.
+//!
+//! Three sets of connections to one database: the general pool ([`pool`]), and two
+//! [`Lanes`] for what every certificate request runs: the session read and the record
+//! ([`lanes`]), and the intent row ([`unflushed_lanes`]). Together they open up to
+//! `max_connections` and three quarters as many again.
+
+mod lanes;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -6,6 +13,8 @@ use std::time::Duration;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
+
+pub use lanes::{Lane, Lanes};
 
 use crate::config::{ConfigError, DatabaseConfig};
 
@@ -21,18 +30,27 @@ pub fn pool(config: &DatabaseConfig) -> Result<PgPool, ConfigError> {
     )
 }
 
-/// A pool of at most a quarter of [`pool`]'s connections whose commits return before their
+/// At most half of [`pool`]'s connections, for the session read and the certificate record.
+pub fn lanes(config: &DatabaseConfig) -> Result<Lanes, ConfigError> {
+    Ok(Lanes::new(
+        connect_options(config)?,
+        (config.max_connections / 2).max(1),
+        Duration::from_secs(config.acquire_timeout_secs),
+    ))
+}
+
+/// At most a quarter of [`pool`]'s connections, whose commits return before their
 /// write-ahead log is flushed, for rows that a later, flushed commit makes durable: a
 /// certificate's intent row, which the commit recording the certificate flushes with it
 /// (the log is flushed in order) before anything is handed out. A database crash can lose an
 /// intent made in the last moment before it, never one whose certificate left the portal.
-pub fn unflushed_pool(config: &DatabaseConfig) -> Result<PgPool, ConfigError> {
+pub fn unflushed_lanes(config: &DatabaseConfig) -> Result<Lanes, ConfigError> {
     let options = connect_options(config)?.options([("synchronous_commit", "off")]);
-    Ok(pool_options(
+    Ok(Lanes::new(
+        options,
         (config.max_connections / 4).max(1),
-        config.acquire_timeout_secs,
-    )
-    .connect_lazy_with(options))
+        Duration::from_secs(config.acquire_timeout_secs),
+    ))
 }
 
 fn connect_options(config: &DatabaseConfig) -> Result<PgConnectOptions, ConfigError> {
