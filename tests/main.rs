@@ -6,6 +6,7 @@ mod support;
 mod browser;
 mod browser_fleet;
 mod browser_history;
+mod certificate_records;
 mod certificates;
 mod clock_skew;
 mod db_lanes;

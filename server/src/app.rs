@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
-use crate::certs::Signer;
+use crate::certs::{Recorder, Signer};
 use crate::config::Config;
 use crate::db::Lanes;
 use crate::directory::Directory;
@@ -23,6 +23,8 @@ pub struct AppState {
     pub lanes: Lanes,
     /// The same database, for certificate intent rows; see [`crate::db::unflushed_lanes`].
     pub intents: Lanes,
+    /// Writes certificate records, in groups under load.
+    pub recorder: Recorder,
     pub directory: Directory,
     pub signer: Arc<Signer>,
     pub sign_in_locks: SignInLocks,

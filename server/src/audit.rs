@@ -68,16 +68,31 @@ impl<'a> AuditEvent<'a> {
 /// Writes one audit row, tagged with the current request id.
 pub async fn record(db: impl PgExecutor<'_>, event: &AuditEvent<'_>) -> Result<(), sqlx::Error> {
     let statement = format!("{INSERT} values ({})", placeholders(1));
-    bind(sqlx::query(&statement), event).execute(db).await?;
+    let owned = OwnedEvent::of(event);
+    bind(sqlx::query(&statement), &owned).execute(db).await?;
     log(event);
     Ok(())
 }
 
+macro_rules! columns {
+    () => {
+        "event, outcome, actor, subject, reason, source_addr, user_agent, throttled, \
+         request_id, detail"
+    };
+}
+
+/// The audit row's columns, in the order [`bind`] binds them.
+pub const COLUMNS: &str = columns!();
+
+/// The SQL type of each of [`COLUMNS`], for values given in a `values` list.
+pub const TYPES: [&str; 10] = [
+    "text", "text", "text", "text", "text", "inet", "text", "boolean", "uuid", "jsonb",
+];
+
 /// The audit insert without its values, for a statement that writes the row together with
 /// the change it records (`insert ... select` from a data-modifying `with` part), so that
 /// both commit or neither does, in one round trip.
-pub const INSERT: &str = "insert into audit_event (event, outcome, actor, subject, reason, \
-    source_addr, user_agent, throttled, request_id, detail)";
+pub const INSERT: &str = concat!("insert into audit_event (", columns!(), ")");
 
 /// The row's ten values as `$first, ..., $first+9`, bound by [`bind`] in that order.
 pub fn placeholders(first: usize) -> String {
@@ -85,19 +100,52 @@ pub fn placeholders(first: usize) -> String {
     list.join(", ")
 }
 
+/// An audit row's values, owned, with the id of the request it was made in: for writing
+/// from another task than the request's.
+#[derive(Debug, Clone)]
+pub struct OwnedEvent {
+    event: String,
+    outcome: Outcome,
+    actor: Option<String>,
+    subject: Option<String>,
+    reason: Option<String>,
+    source_addr: Option<IpAddr>,
+    user_agent: Option<String>,
+    throttled: bool,
+    request_id: Option<Uuid>,
+    detail: serde_json::Value,
+}
+
+impl OwnedEvent {
+    /// `event`'s values, and the current request's id.
+    pub fn of(event: &AuditEvent<'_>) -> Self {
+        Self {
+            event: event.event.to_owned(),
+            outcome: event.outcome,
+            actor: event.actor.map(str::to_owned),
+            subject: event.subject.map(str::to_owned),
+            reason: event.reason.map(str::to_owned),
+            source_addr: event.source_addr,
+            user_agent: event.user_agent.map(|a| truncate_user_agent(a).to_owned()),
+            throttled: event.throttled,
+            request_id: request_id::current().and_then(|id| Uuid::parse_str(&id).ok()),
+            detail: event.detail.clone(),
+        }
+    }
+}
+
 /// Binds the row's values, in the order [`placeholders`] numbers them.
-pub fn bind<'q, Q: Bind<'q>>(query: Q, event: &'q AuditEvent<'q>) -> Q {
-    let request_id = request_id::current().and_then(|id| Uuid::parse_str(&id).ok());
+pub fn bind<'q, Q: Bind<'q>>(query: Q, event: &'q OwnedEvent) -> Q {
     query
-        .bind_one(Some(event.event))
+        .bind_one(Some(event.event.as_str()))
         .bind_one(Some(event.outcome.as_str()))
-        .bind_one(event.actor)
-        .bind_one(event.subject)
-        .bind_one(event.reason)
+        .bind_one(event.actor.as_deref())
+        .bind_one(event.subject.as_deref())
+        .bind_one(event.reason.as_deref())
         .bind_one(event.source_addr.map(IpNetwork::from))
-        .bind_one(event.user_agent.map(truncate_user_agent))
+        .bind_one(event.user_agent.as_deref())
         .bind_one(event.throttled)
-        .bind_one(request_id)
+        .bind_one(event.request_id)
         .bind_one(event.detail.clone())
 }
 

@@ -73,6 +73,7 @@ impl Portal {
         let state = AppState {
             config: Arc::new(config),
             db,
+            recorder: certs::Recorder::start(lanes.clone()),
             lanes,
             intents,
             directory,

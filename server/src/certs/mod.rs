@@ -14,6 +14,7 @@ mod error;
 pub mod key;
 pub mod krl;
 pub mod policy;
+mod recorder;
 pub mod signer;
 pub mod store;
 pub mod verify;
@@ -28,6 +29,7 @@ use ssh_key::HashAlg;
 use tracing::{error, info, warn};
 
 pub use error::CertError;
+pub use recorder::Recorder;
 pub use signer::Signer;
 pub use view::{issued, summary};
 
@@ -143,7 +145,6 @@ async fn issue_and_record(
         }
     };
 
-    let ca_fingerprint = ca.fingerprint(HashAlg::Sha256).to_string();
     let ca_public_key = ca
         .to_openssh()
         .map_err(|e| CertError::Internal(e.to_string()))?;
@@ -152,15 +153,6 @@ async fn issue_and_record(
             .ok()
             .and_then(|s| DateTime::from_timestamp(s, 0))
             .ok_or_else(|| CertError::Internal(format!("timestamp {secs} out of range")))
-    };
-    let record = store::Issued {
-        serial: cert.serial(),
-        key_id: cert.key_id(),
-        ca_fingerprint: &ca_fingerprint,
-        ca_public_key: ca_public_key.trim(),
-        valid_after: timestamp(cert.valid_after())?,
-        valid_before: timestamp(cert.valid_before())?,
-        certificate: &signed,
     };
     // Recorded and audited in one statement; only then is the certificate handed out.
     let mut audit = audit_event(user, client, Outcome::Success);
@@ -171,7 +163,18 @@ async fn issue_and_record(
         "principals": decision.principals,
         "key_fingerprint": key.fingerprint,
     });
-    let recorded = store::complete(&state.lanes, id, &record, &audit).await;
+    let completion = store::Completion {
+        id,
+        serial: cert.serial(),
+        key_id: cert.key_id().to_owned(),
+        ca_fingerprint: ca.fingerprint(HashAlg::Sha256).to_string(),
+        ca_public_key: ca_public_key.trim().to_owned(),
+        valid_after: timestamp(cert.valid_after())?,
+        valid_before: timestamp(cert.valid_before())?,
+        certificate: signed,
+        audit: audit::OwnedEvent::of(&audit),
+    };
+    let recorded = state.recorder.record(completion).await;
     let row = match recorded {
         Ok(row) => row,
         Err(failure) => {
@@ -180,6 +183,7 @@ async fn issue_and_record(
             return Err(failure.into());
         }
     };
+    audit::log(&audit);
     info!(
         certificate_id = id,
         serial = cert.serial(),

@@ -10,7 +10,7 @@ use sqlx::types::ipnetwork::IpNetwork;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::audit::{self, AuditEvent};
+use crate::audit;
 use crate::db::Lanes;
 
 /// A row about to be written before the signer is called.
@@ -27,16 +27,32 @@ pub struct Intent<'a> {
     pub request_id: Option<Uuid>,
 }
 
-/// What a verified certificate adds to its row.
-pub struct Issued<'a> {
+/// What a verified certificate adds to its row, and the audit row written with it.
+#[derive(Debug)]
+pub struct Completion {
+    /// The intent row's id.
+    pub id: i64,
     pub serial: u64,
-    pub key_id: &'a str,
-    pub ca_fingerprint: &'a str,
-    pub ca_public_key: &'a str,
+    pub key_id: String,
+    pub ca_fingerprint: String,
+    pub ca_public_key: String,
     pub valid_after: DateTime<Utc>,
     pub valid_before: DateTime<Utc>,
-    pub certificate: &'a str,
+    pub certificate: String,
+    pub audit: audit::OwnedEvent,
 }
+
+/// The values of a [`Completion`] in a statement, in the order [`complete_all`] binds them.
+const COMPLETION_TYPES: [&str; 8] = [
+    "bigint",
+    "numeric",
+    "text",
+    "text",
+    "text",
+    "timestamptz",
+    "timestamptz",
+    "text",
+];
 
 /// A certificate row as read back.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -191,43 +207,57 @@ pub async fn fail(db: &PgPool, id: i64, state: &str, failure: &str) -> Result<()
     .map(drop)
 }
 
-/// Records the verified certificate on its intent row and writes `audit` with it, in one
-/// statement: the record and its audit row commit together or not at all. Returns the
-/// completed row; `RowNotFound` if the intent was no longer waiting for its certificate.
-pub async fn complete(
-    lanes: &Lanes,
-    id: i64,
-    issued: &Issued<'_>,
-    audit: &AuditEvent<'_>,
-) -> Result<Row, sqlx::Error> {
+/// Records verified certificates on their intent rows, each with its audit row, in one
+/// statement: each record and its audit row commit together or not at all, and all of them
+/// in one commit. Returns the completed rows; an intent that was no longer waiting for its
+/// certificate has none.
+pub async fn complete_all(
+    db: &mut PgConnection,
+    completions: &[Completion],
+) -> Result<Vec<Row>, sqlx::Error> {
+    let per_row = COMPLETION_TYPES.len() + audit::TYPES.len();
+    let rows: Vec<String> = (0..completions.len())
+        .map(|row| {
+            let types = COMPLETION_TYPES.iter().chain(audit::TYPES.iter());
+            let values: Vec<String> = types
+                .enumerate()
+                .map(|(n, ty)| format!("${}::{ty}", row * per_row + n + 1))
+                .collect();
+            format!("({})", values.join(", "))
+        })
+        .collect();
     let statement = format!(
-        "with done as (
-           update certificate set state = 'issued', serial = $2::numeric, key_id = $3,
-               ca_fingerprint = $4, ca_public_key = $5, valid_after = $6, valid_before = $7,
-               certificate = $8, issued_at = now()
-           where certificate_id = $1 and state = 'signing'
+        "with input (v_id, v_serial, v_key_id, v_ca_fingerprint, v_ca_public_key,
+             v_valid_after, v_valid_before, v_certificate, {audit_columns}) as (
+           values {rows}),
+         done as (
+           update certificate set state = 'issued', serial = v_serial, key_id = v_key_id,
+               ca_fingerprint = v_ca_fingerprint, ca_public_key = v_ca_public_key,
+               valid_after = v_valid_after, valid_before = v_valid_before,
+               certificate = v_certificate, issued_at = now()
+           from input
+           where certificate_id = v_id and state = 'signing'
            returning {COLUMNS}),
-         audited as ({} select {} from done)
+         audited as ({insert} select {audit_columns} from input join done on v_id = certificate_id)
          select * from done",
-        audit::INSERT,
-        audit::placeholders(9)
+        audit_columns = audit::COLUMNS,
+        rows = rows.join(", "),
+        insert = audit::INSERT,
     );
-    let query = sqlx::query_as(&statement)
-        .bind(id)
-        .bind(issued.serial.to_string())
-        .bind(issued.key_id)
-        .bind(issued.ca_fingerprint)
-        .bind(issued.ca_public_key)
-        .bind(issued.valid_after)
-        .bind(issued.valid_before)
-        .bind(issued.certificate);
-    let mut lane = lanes.acquire().await?;
-    let row = audit::bind(query, audit)
-        .fetch_one(lane.connection())
-        .await?;
-    lane.release();
-    audit::log(audit);
-    Ok(row)
+    let mut query = sqlx::query_as(&statement);
+    for completion in completions {
+        query = query
+            .bind(completion.id)
+            .bind(completion.serial.to_string())
+            .bind(completion.key_id.as_str())
+            .bind(completion.ca_fingerprint.as_str())
+            .bind(completion.ca_public_key.as_str())
+            .bind(completion.valid_after)
+            .bind(completion.valid_before)
+            .bind(completion.certificate.as_str());
+        query = audit::bind(query, &completion.audit);
+    }
+    query.fetch_all(db).await
 }
 
 pub async fn get(db: &PgPool, id: i64) -> Result<Option<Row>, sqlx::Error> {
