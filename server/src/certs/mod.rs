@@ -7,7 +7,8 @@
 //! leaves the intent row, which admins see as an unfinished certificate. The intent's commit
 //! does not wait for the database to flush it; the record's commit does, and flushes the
 //! intent with it, so a database crash can lose only the intent of a certificate that was
-//! never handed out.
+//! never handed out. Records that are ready at the same moment share one statement and commit
+//! (see [`Recorder`]); each is handed out only after that commit.
 
 pub mod details;
 mod error;
