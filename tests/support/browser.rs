@@ -99,6 +99,13 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // A test that fails before closing its session leaves Chromium running after
+        // chromedriver is killed; its profile folder, unique to this browser, names it.
+        let _ = Command::new("pkill")
+            .arg("-KILL")
+            .arg("-f")
+            .arg(&self.profile)
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
