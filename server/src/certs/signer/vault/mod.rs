@@ -11,6 +11,8 @@
 //!   token lives in the server-side session.
 //!
 //! Before signing, the role is read and checked (see [`role`]); the verdict is kept briefly.
+//! JWTs are minted, and certificates checked, by Vault's clock as its answers show it (see
+//! `clock`), so that a portal whose clock drifted keeps working.
 
 mod client;
 mod clock;
