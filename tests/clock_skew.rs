@@ -2,9 +2,10 @@
 //! lags behind. OpenBao's clock is the reference (libfaketime cannot shift a Go program).
 //!
 //! What is tolerated, and what these tests hold to:
-//! - The portal's clock may be off from Vault's by any amount: it mints its JWTs in Vault's
-//!   time, learned from the `Date` of Vault's answers. Without that, Vault's JWT login refuses
-//!   a token whose `nbf` is more than its `clock_skew_leeway` (60 s by default) in its future.
+//! - The portal's clock may be off from Vault's (tested at 90 s ahead): it mints its JWTs in
+//!   Vault's time, learned from the `Date` of Vault's answers. Without that, Vault's JWT login
+//!   refuses a token whose `nbf` is more than its `clock_skew_leeway` (60 s by default) in its
+//!   future. (Far enough off, TLS certificates would look expired or not yet valid to it.)
 //! - A host's clock may lag Vault's by less than the certificate's backdating (the role's
 //!   `not_before_duration`, 30 s by default). Beyond it, sshd refuses the certificate as not yet
 //!   valid, and the portal's history says that the host's clock is behind and by how much.
