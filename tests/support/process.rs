@@ -160,6 +160,17 @@ fn spawn(binary: &Path, config: &Path, clock: Option<ClockShift>) -> std::io::Re
     command.spawn()
 }
 
+/// Kills `child` and waits for it, then removes `dir`, its scratch folder: what each helper
+/// that owns a process and a folder does when dropped. Errors are ignored; nothing is left
+/// to do about them in a drop.
+pub fn end(child: Option<&mut Child>, dir: &Path) {
+    if let Some(child) = child {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// A binary of this workspace, built by `cargo build` (debug profile).
 pub fn debug_binary(name: &str) -> std::path::PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -139,10 +139,6 @@ impl Rsyslog {
 
 impl Drop for Rsyslog {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        super::process::end(self.child.as_mut(), &self.dir);
     }
 }

@@ -174,9 +174,7 @@ impl Sshd {
 
 impl Drop for Sshd {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        super::process::end(Some(&mut self.child), &self.dir);
     }
 }
 

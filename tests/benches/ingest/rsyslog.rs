@@ -248,11 +248,7 @@ impl Rsyslogd {
 
 impl Drop for Rsyslogd {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        super::support::process::end(self.child.as_mut(), &self.dir);
     }
 }
 
